@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# Run every test of imscloud.sharing: ansible-test sanity, units and integration (against the emulator, and the native
+# targets against a real Keystone + Glance), the linters, the docs check, the build, then pytest (its summary is the
+# last line).
+#
+#   ./scripts/test.sh                 everything (what CI runs)
+#   ./scripts/test.sh sanity units    only the named stages
+#
+# Stages: sanity units integration real lint docs build pytest
+# Environment: PYTHON (interpreter for the venv), IMS_SKIP_REAL=1 (skip the real Glance stage outside CI).
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+ALL_STAGES=(sanity units integration real lint docs build pytest)
+if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
+want() { local s; for s in "${STAGES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
+for s in "${STAGES[@]}"; do
+  case " ${ALL_STAGES[*]} " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: ${ALL_STAGES[*]}" >&2; exit 2 ;; esac
+done
+
+ensure_venv
+export PATH="$VENV/bin:$PATH"
+PY="$VENV/bin/python"
+PYVER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+export ANSIBLE_NOCOLOR=1 PYTHONDONTWRITEBYTECODE=1
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/imscloud-test.XXXXXX")"
+export IMSCLOUD_SHARING_CACHE_DIR="$WORK/token-cache"
+EMU_PIDFILE="$WORK/emulator.pid"
+REAL_DIR="$WORK/real-openstack"
+REAL_LOG="$WORK/real-openstack.log"
+REAL_BG_PID=""
+cleanup() {
+  set +e
+  [ -n "$REAL_BG_PID" ] && wait "$REAL_BG_PID" 2>/dev/null
+  [ -d "$REAL_DIR" ] && tests/real_openstack/stop.sh "$REAL_DIR" >/dev/null 2>&1
+  [ -f "$EMU_PIDFILE" ] && "$PY" tests/emulator/harness.py stop --pidfile "$EMU_PIDFILE" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+stage() { printf '\n== %s\n' "$*"; }
+
+# The real Keystone + Glance takes about a minute to install and start: start it now, in the background.
+if want real; then
+  if [ -n "${CI:-}" ] || [ -z "${IMS_SKIP_REAL:-}" ]; then
+    stage "starting a real Keystone + Glance in the background (log: $REAL_LOG)"
+    PYTHON="$(find_python)" tests/real_openstack/start.sh "$REAL_DIR" >"$REAL_LOG" 2>&1 &
+    REAL_BG_PID=$!
+  fi
+fi
+
+# ansible-test builds venvs --without-pip and then downloads get-pip from a non-PyPI host: give it a stand-in.
+PIPVER="$("$PY" - <<'PY'
+import os
+import re
+import ansible_test
+src = open(os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'python_requirements.py')).read()
+print(re.search(r"pip='([0-9.]+)'", src).group(1).replace('.', '_'))
+PY
+)"
+mkdir -p "$HOME/.ansible/test/cache"
+cp .ci/get_pip_shim.py "$HOME/.ansible/test/cache/get_pip_${PIPVER}.py"
+
+# ansible-test needs a real copy below ansible_collections/imscloud/sharing (it resolves symlinks).
+COPY="$WORK/copy/ansible_collections/imscloud/sharing"
+mkdir -p "$COPY"
+git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$COPY"
+LINKTREE="$WORK/link"
+make_collection_link_tree "$LINKTREE"
+export ANSIBLE_COLLECTIONS_PATH="$LINKTREE"
+
+if want sanity; then
+  # The shellcheck sanity test is skipped when shellcheck is missing: install it where we can (Debian, as root).
+  if ! command -v shellcheck >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    stage "installing shellcheck (apt)"
+    { apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || echo "shellcheck could not be installed; its sanity test will be skipped"
+  fi
+  stage "ansible-test sanity (python $PYVER)"
+  (cd "$COPY" && ansible-test sanity --local --python "$PYVER" --color no)
+  if grep -rvqhE '^\s*(#|$)' "$COPY"/tests/sanity/ignore-*.txt 2>/dev/null; then echo "tests/sanity has ignore entries" >&2; exit 1; fi
+fi
+
+if want units; then
+  stage "ansible-test units"
+  (cd "$COPY" && ansible-test units --local --python "$PYVER" --color no)
+fi
+
+if want integration; then
+  stage "ansible-test integration against the emulator"
+  EMU_URL="$("$PY" tests/emulator/harness.py start --seed tests/emulator/seeds/test.yml --pidfile "$EMU_PIDFILE" --max-lifetime 1800)"
+  "$PY" tests/integration/make_config.py emulator --url "$EMU_URL" --out "$COPY/tests/integration/integration_config.yml"
+  (cd "$COPY" && ansible-test integration --local --python "$PYVER" --color no)
+  "$PY" tests/emulator/harness.py stop --pidfile "$EMU_PIDFILE"
+fi
+
+REAL_JSON=""
+if want real && [ -n "$REAL_BG_PID" ]; then
+  stage "waiting for the real Keystone + Glance"
+  if wait "$REAL_BG_PID"; then
+    REAL_BG_PID=""
+    REAL_JSON="$REAL_DIR/openstack.json"
+    tail -n 3 "$REAL_LOG"
+    stage "ansible-test integration (native targets) against real Glance"
+    "$PY" tests/integration/make_config.py glance --openstack-json "$REAL_JSON" --out "$COPY/tests/integration/integration_config.yml"
+    (cd "$COPY" && ansible-test integration --local --python "$PYVER" --color no backend/glance/)
+  else
+    REAL_BG_PID=""
+    tail -n 40 "$REAL_LOG" >&2
+    if [ -n "${CI:-}" ] || grep -q 'stack failed to start' "$REAL_LOG"; then
+      echo "the real Keystone + Glance failed to start" >&2
+      exit 1
+    fi
+    echo "SKIPPED: real Glance tests (the keystone/glance packages could not be installed; see above)" >&2
+  fi
+fi
+
+if want lint; then
+  stage "ansible-lint (production profile, offline)"
+  ansible-lint --offline
+  stage "antsibull-docs lint-collection-docs"
+  antsibull-docs lint-collection-docs --plugin-docs .
+  stage "antsibull-changelog lint"
+  antsibull-changelog lint
+fi
+
+if want docs; then
+  stage "generated module docs are up to date (docs/modules)"
+  ./scripts/build-docs.sh --check
+fi
+
+if want build; then
+  stage "ansible-galaxy collection build + ansible-builder introspect"
+  ansible-galaxy collection build --output-path "$WORK/dist" --force >/dev/null
+  ls "$WORK"/dist/imscloud-sharing-*.tar.gz
+  ansible-galaxy collection install "$WORK"/dist/imscloud-sharing-*.tar.gz -p "$WORK/installed" >/dev/null
+  INTROSPECT="$(ansible-builder introspect --sanitize "$WORK/installed")"
+  echo "$INTROSPECT"
+  grep -q 'requests' <<<"$INTROSPECT" || { echo "ansible-builder introspect does not list requests" >&2; exit 1; }
+fi
+
+if want pytest; then
+  stage "pytest: unit, end-to-end and parity tests, with coverage of plugins/module_utils"
+  export IMS_REAL_OPENSTACK_JSON="$REAL_JSON"
+  "$PY" -m pytest -q -p no:cacheprovider -n 2 --timeout 600 \
+    --cov=plugins/module_utils --cov-report=term --cov-fail-under=90 \
+    tests/unit tests/e2e
+fi
