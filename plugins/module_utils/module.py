@@ -1,0 +1,158 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+from __future__ import annotations
+
+# The shared argument spec and IMSModule, the base class of every module.
+#
+#   class ImageMemberModule(IMSModule):
+#       argument_spec = dict(image=dict(required=True), ...)
+#       module_kwargs = dict(mutually_exclusive=[...])
+#       def run(self) -> dict:
+#           ...self.params, self.check_mode, self.client...
+#           return dict(changed=..., ...)
+#
+#   def main():
+#       ImageMemberModule()()
+
+import copy
+import traceback
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Dict, Optional
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
+    AUTH_TYPE_ALIASES,
+    AUTH_TYPES,
+    INTERFACES,
+    SECRET_AUTH_KEYS,
+    ConnectionConfig,
+    resolve_connection,
+)
+from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
+
+try:
+    import_module('requests')
+except ImportError:
+    REQUESTS_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+# Keys of IMSError.details that cannot go into the result next to msg and error (Ansible sets or interprets them).
+_RESERVED_RESULT_KEYS = frozenset(('msg', 'error', 'failed', 'invocation', 'warnings', 'deprecations'))
+
+
+def _auth_suboptions() -> Dict[str, Dict[str, Any]]:
+    secret = ('password', 'token', 'access_key', 'secret_key', 'security_token')
+    return {key: dict(type='str', no_log=True) if key in secret else dict(type='str')
+            for key in ('auth_url', 'username', 'user_id', 'password', 'user_domain_name', 'user_domain_id', 'domain_name',
+                        'project_id', 'project_name', 'project_domain_name', 'project_domain_id', 'token', 'access_key',
+                        'secret_key', 'security_token')}
+
+
+def connection_argument_spec() -> Dict[str, Any]:
+    """The connection options shared by every module (documented by the imscloud.sharing.connection fragment).
+
+    Options that a cloud entry or the environment can also set have no default here, so that resolve_connection()
+    can tell an explicit value from an absent one; their effective defaults are applied there.
+    """
+    return dict(
+        cloud=dict(type='raw'),
+        # Only the secrets inside auth are no_log: masking the whole dict would also mask the project id, user
+        # and domain names wherever they appear in results.
+        auth=dict(type='dict', options=_auth_suboptions()),
+        auth_type=dict(type='str', choices=list(AUTH_TYPES) + sorted(AUTH_TYPE_ALIASES)),
+        region_name=dict(type='str'),
+        interface=dict(type='str', choices=list(INTERFACES), aliases=['endpoint_type']),
+        ims_endpoint=dict(type='str'),
+        validate_certs=dict(type='bool', aliases=['verify']),
+        ca_cert=dict(type='path', aliases=['cacert']),
+        client_cert=dict(type='path', aliases=['cert']),
+        client_key=dict(type='path', aliases=['key'], no_log=False),   # a file name, not the key itself
+        api_timeout=dict(type='int'),
+        token_cache=dict(type='bool', default=True, no_log=False),
+        retries=dict(type='int', default=5),
+    )
+
+
+def wait_argument_spec() -> Dict[str, Any]:
+    """wait/timeout for modules that start asynchronous jobs (the imscloud.sharing.connection.wait fragment)."""
+    return dict(
+        wait=dict(type='bool', default=True),
+        timeout=dict(type='int', default=300),
+    )
+
+
+class IMSModule:
+    """Base class of every module: subclasses set argument_spec / module_kwargs and implement run().
+
+    Calling the instance builds the AnsibleModule, resolves and validates the connection (before any request),
+    calls run() and exits with its result. An IMSError becomes fail_json(msg=str(err), error=err.to_dict(),
+    **err.details).
+    """
+
+    argument_spec: Dict[str, Any] = {}
+    module_kwargs: Dict[str, Any] = {}
+
+    def __init__(self) -> None:
+        self.module: AnsibleModule = None  # type: ignore[assignment]  # set by __call__
+        self.connection: Optional[ConnectionConfig] = None
+        self._client: Optional[IMSClient] = None
+
+    @property
+    def params(self) -> Dict[str, Any]:
+        return self.module.params
+
+    @property
+    def check_mode(self) -> bool:
+        return self.module.check_mode
+
+    @property
+    def client(self) -> IMSClient:
+        """The one IMSClient of this run, created on first use (so bad input never costs a request)."""
+        if self._client is None:
+            from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient as ClientClass
+            if self.connection is None:
+                self.connection = resolve_connection(self.module.params)
+            self._client = ClientClass(self.connection, warn=self.module.warn, log=self.module.debug)
+        return self._client
+
+    def run(self) -> Dict[str, Any]:
+        raise NotImplementedError('%s must implement run()' % type(self).__name__)
+
+    def build_module(self) -> AnsibleModule:
+        spec = connection_argument_spec()
+        spec.update(copy.deepcopy(self.argument_spec))
+        kwargs: Dict[str, Any] = dict(supports_check_mode=True)
+        kwargs.update(copy.deepcopy(self.module_kwargs))
+        return AnsibleModule(argument_spec=spec, **kwargs)
+
+    def _hide_secrets(self, values: Any) -> None:
+        # Output is masked for these values too (e.g. the password of a cloud dict, which is not a no_log option).
+        self.module.no_log_values.update(value for value in values if isinstance(value, str) and value)
+
+    def fail(self, err: IMSError) -> None:
+        details = {key: value for key, value in err.details.items() if key not in _RESERVED_RESULT_KEYS}
+        self.module.fail_json(msg=str(err), error=err.to_dict(), **details)
+
+    def __call__(self) -> None:
+        self.module = self.build_module()
+        cloud = self.module.params.get('cloud')
+        if isinstance(cloud, dict) and isinstance(cloud.get('auth'), dict):
+            self._hide_secrets(cloud['auth'].get(key) for key in SECRET_AUTH_KEYS)
+        if REQUESTS_IMPORT_ERROR is not None:
+            self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+        try:
+            self.connection = resolve_connection(self.module.params)
+            self._hide_secrets(self.connection.secrets())
+            for warning in self.connection.warnings:
+                self.module.warn(warning)
+            result = self.run()
+        except IMSError as err:
+            self.fail(err)
+        else:
+            self.module.exit_json(**result)

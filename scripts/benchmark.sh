@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The performance benchmark (issue #9): starts the emulator on 127.0.0.1 with the issue's latency profile (IAM token
+# 300 ms, IMS request 40 ms, batch job 2 s), runs every scenario through real ansible-playbook runs, prints the table,
+# and writes docs/performance.md (raw results: tests/benchmarks/results/latest.json). The emulator is stopped on exit.
+#
+#   ./scripts/benchmark.sh                        the full run (scenario 4 alone sends 1000 uri requests)
+#   ./scripts/benchmark.sh --baseline-sample 5    quick: scenarios 3 and 4 on 5 images, extrapolated
+#   ./scripts/benchmark.sh --help                 every option
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+ensure_venv
+export ANSIBLE_NOCOLOR=1
+"$VENV/bin/python" tests/benchmarks/benchmark.py "$@"

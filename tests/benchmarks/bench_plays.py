@@ -1,0 +1,134 @@
+# Copyright: (c) imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The playbooks of the benchmark scenarios, as data (written out as YAML by the runner).
+
+Every play runs on the controller (connection local). Variables come from an extra-vars file:
+owner_auth, recipient_auth (module `auth` dicts), ims_url (the IMS endpoint), image_ids, image_names,
+project_ids, recipient_project_id, and for the planning run plan_image_ids / plan_project_ids.
+"""
+
+IAM_TOKEN_BODY = {
+    'auth': {
+        'identity': {
+            'methods': ['password'],
+            'password': {'user': {'name': '{{ auth.username }}', 'password': '{{ auth.password }}',
+                                  'domain': {'name': '{{ auth.user_domain_name }}'}}},
+        },
+        'scope': {'project': {'id': '{{ auth.project_id }}'}},
+    },
+}
+
+
+def _play(name, tasks, hosts='localhost'):
+    return [{'name': name, 'hosts': hosts, 'gather_facts': False, 'tasks': tasks}]
+
+
+def _uri_token_task(auth_var):
+    """The first step of the documented procedure: POST /v3/auth/tokens, keep X-Subject-Token."""
+    return {
+        'name': 'Obtain a project-scoped token from IAM',
+        'ansible.builtin.uri': {'url': '{{ auth.auth_url }}/auth/tokens', 'method': 'POST', 'body_format': 'json',
+                                'body': IAM_TOKEN_BODY, 'status_code': 201},
+        'vars': {'auth': '{{ %s }}' % auth_var},
+        'register': 'iam_token',
+        'no_log': True,
+    }
+
+
+def batch_share(images_var='image_ids'):
+    """Scenarios 1 and 2 (and 1 by name): one ims_image_member_batch task."""
+    return _play('Share the images with the projects (batch module)', [{
+        'name': 'Share every image with every project',
+        'imscloud.sharing.ims_image_member_batch': {
+            'auth': '{{ owner_auth }}', 'images': '{{ %s }}' % images_var, 'projects': '{{ project_ids }}'},
+    }])
+
+
+def native_loop():
+    """Scenario 3: ims_image_member, one task run per image."""
+    return _play('Share the images with the projects (one task per image)', [{
+        'name': 'Share one image with every project',
+        'imscloud.sharing.ims_image_member': {
+            'auth': '{{ owner_auth }}', 'image': '{{ item }}', 'members': '{{ project_ids }}'},
+        'loop': '{{ image_ids }}',
+    }])
+
+
+def uri_share():
+    """Scenario 4: the procedure users follow today, with ansible.builtin.uri."""
+    return _play('Share the images with the projects (documented procedure, uri)', [
+        _uri_token_task('owner_auth'),
+        {
+            'name': 'Add each project to each image (POST /v2/images/{id}/members)',
+            'ansible.builtin.uri': {'url': '{{ ims_url }}/v2/images/{{ item.0 }}/members', 'method': 'POST',
+                                    'headers': {'X-Auth-Token': '{{ iam_token.x_subject_token }}'},
+                                    'body_format': 'json', 'body': {'member': '{{ item.1 }}'}, 'status_code': 200},
+            'loop': '{{ image_ids | product(project_ids) | list }}',
+            'loop_control': {'label': '{{ item.0 }} {{ item.1 }}'},
+        },
+    ])
+
+
+def hosts_native():
+    """Scenario 5: every host of bench_hosts shares its own image at the same moment (forks = hosts)."""
+    return _play('Every host shares its image', [{
+        'name': 'Share this host\'s image with every project',
+        'imscloud.sharing.ims_image_member': {
+            'auth': '{{ owner_auth }}', 'image': '{{ bench_image }}', 'members': '{{ project_ids }}'},
+    }], hosts='bench_hosts')
+
+
+def batch_accept():
+    """Scenario 6, module side: the recipient accepts every image in one task."""
+    return _play('Accept the shared images (batch module)', [{
+        'name': 'Accept every shared image',
+        'imscloud.sharing.ims_image_member_batch': {
+            'auth': '{{ recipient_auth }}', 'images': '{{ image_ids }}', 'status': 'accepted'},
+    }])
+
+
+def uri_accept():
+    """Scenario 6, baseline side: PUT .../members/{member_id} once per image."""
+    return _play('Accept the shared images (uri)', [
+        _uri_token_task('recipient_auth'),
+        {
+            'name': 'Accept each image (PUT /v2/images/{id}/members/{member_id})',
+            'ansible.builtin.uri': {'url': '{{ ims_url }}/v2/images/{{ item }}/members/{{ recipient_project_id }}',
+                                    'method': 'PUT', 'headers': {'X-Auth-Token': '{{ iam_token.x_subject_token }}'},
+                                    'body_format': 'json', 'body': {'status': 'accepted'}, 'status_code': 200},
+            'loop': '{{ image_ids }}',
+        },
+    ])
+
+
+def plan_only(interpreter):
+    """Planning without writes (check mode) of plan_image_ids x plan_project_ids, run by `interpreter`.
+
+    The assert runs on the controller (no module process), so the measured process is the module's alone.
+    """
+    return _play('Plan sharing in check mode', [
+        {
+            'name': 'Plan sharing every image with every project',
+            'imscloud.sharing.ims_image_member_batch': {
+                'auth': '{{ owner_auth }}', 'images': '{{ plan_image_ids }}', 'projects': '{{ plan_project_ids }}'},
+            'check_mode': True,
+            'vars': {'ansible_python_interpreter': interpreter},
+            'register': 'planned',
+        },
+        {
+            'name': 'The plan adds every pair',
+            'ansible.builtin.assert': {
+                'that': ['planned.added | length == (plan_image_ids | length) * (plan_project_ids | length)'],
+                'quiet': True,
+            },
+        },
+    ])
+
+
+def single_image(module):
+    """One unchanged single-image task (the module-time measurement keeps the AnsiballZ file it runs)."""
+    if module == 'ims_image_member':
+        args = {'auth': '{{ owner_auth }}', 'image': '{{ image_ids[0] }}', 'members': '{{ project_ids }}'}
+    else:
+        args = {'auth': '{{ owner_auth }}', 'images': ['{{ image_ids[0] }}'], 'projects': '{{ project_ids }}'}
+    return _play('One single-image task', [{'name': 'Share one image', 'imscloud.sharing.%s' % module: args}])

@@ -1,0 +1,592 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# The real module and the real IMSClient, with HTTP answered by a small stateful Glance/IMS fake (responses).
+
+from __future__ import annotations
+
+import json
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import responses
+import yaml
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member
+
+IAM = 'http://iam.test/v3'
+IMS = 'http://ims.test'
+OWNER = '0' * 31 + 'a'
+CONSUMER = '0' * 31 + 'b'
+OTHER = '0' * 31 + 'c'
+FOURTH = '0' * 31 + 'd'
+IMAGE_ID = '11111111-1111-4111-8111-111111111111'
+PRIVATE_ID = '22222222-2222-4222-8222-222222222222'
+ENCRYPTED_ID = '33333333-3333-4333-8333-333333333333'
+TWIN_A = '44444444-4444-4444-8444-444444444444'
+TWIN_B = '55555555-5555-4555-8555-555555555555'
+STAMP = '2026-01-01T00:00:00Z'
+
+
+class AnsibleExit(Exception):
+    def __init__(self, result):
+        super().__init__(result)
+        self.result = result
+
+
+class AnsibleFail(AnsibleExit):
+    pass
+
+
+def webob(status, message):
+    title = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large'}[status]
+    return (status, {'Content-Type': 'application/json'},
+            json.dumps({'code': '%d %s' % (status, title), 'title': title, 'message': message + '<br /><br />\n\n\n'}))
+
+
+def ims_error(status, code, message):
+    return status, {'Content-Type': 'application/json'}, json.dumps({'error': {'code': code, 'message': message}})
+
+
+class FakeCloud:
+    """Just enough of Glance (mode 'glance') or IMS (mode 'otc') for one image member at a time."""
+
+    def __init__(self, mode='otc'):
+        self.mode = mode
+        self.images = {
+            IMAGE_ID: {'id': IMAGE_ID, 'name': 'golden', 'owner': OWNER, 'visibility': 'shared'},
+            PRIVATE_ID: {'id': PRIVATE_ID, 'name': 'plain', 'owner': OWNER, 'visibility': 'private'},
+            ENCRYPTED_ID: {'id': ENCRYPTED_ID, 'name': 'secret', 'owner': OWNER, 'visibility': 'private',
+                           '__system__cmkid': 'kms-key-1'},
+            TWIN_A: {'id': TWIN_A, 'name': 'twin', 'owner': OWNER, 'visibility': 'shared'},
+            TWIN_B: {'id': TWIN_B, 'name': 'twin', 'owner': OWNER, 'visibility': 'shared'},
+        }
+        self.members = {}          # (image_id, member_id) -> row
+        self.quota = 128
+        self.add_failures = {}     # member_id -> response tuple served instead of adding
+        self.writes = []
+        self.before_add = None     # called when an add arrives, before it is processed
+
+    # --- helpers --------------------------------------------------------------------------------------------------
+    def seed(self, image_id, member_id, status='pending'):
+        self.members[(image_id, member_id)] = {'status': status, 'created_at': STAMP, 'updated_at': STAMP}
+
+    def statuses(self, image_id):
+        return dict((member, row['status']) for (image, member), row in self.members.items() if image == image_id)
+
+    def row(self, image_id, member_id):
+        data = self.members[(image_id, member_id)]
+        return dict(data, image_id=image_id, member_id=member_id, schema='/v2/schemas/member')
+
+    def capable(self, image):
+        return image['visibility'] == 'shared' or (self.mode == 'otc' and image['visibility'] == 'private')
+
+    def visible(self, image, project):
+        return image['owner'] == project or (image['id'], project) in self.members
+
+    @staticmethod
+    def caller(request):
+        return request.headers['X-Auth-Token'].split('-', 1)[1]
+
+    # --- handlers -------------------------------------------------------------------------------------------------
+    def token(self, request):
+        project = json.loads(request.body)['auth']['scope']['project']['id']
+        body = {'token': {'project': {'id': project}, 'issued_at': '2026-01-01T00:00:00.000000Z',
+                          'expires_at': '2099-01-01T00:00:00.000000Z', 'catalog': []}}
+        return 201, {'X-Subject-Token': 'token-' + project, 'Content-Type': 'application/json'}, json.dumps(body)
+
+    def list_images(self, request):
+        caller = self.caller(request)
+        query = dict((key, values[0]) for key, values in parse_qs(urlsplit(request.url).query).items())
+        found = []
+        for image in self.images.values():
+            if 'owner' in query and image['owner'] != query['owner']:
+                continue
+            if query.get('visibility') == 'shared' and (image['owner'] == caller or (image['id'], caller) not in self.members):
+                continue
+            if 'name' in query and image['name'] != query['name']:
+                continue
+            if self.visible(image, caller):
+                found.append(image)
+        return 200, {}, json.dumps({'images': found})
+
+    def image(self, request):
+        image_id = request.path_url.split('?')[0].rsplit('/', 1)[1]
+        image = self.images.get(image_id)
+        if image is None or not self.visible(image, self.caller(request)):
+            return webob(404, 'No image found with ID %s' % image_id)
+        if request.method == 'PATCH':
+            self.writes.append(('PATCH', image_id))
+            for operation in json.loads(request.body):
+                image[operation['path'].lstrip('/')] = operation['value']
+        return 200, {}, json.dumps(image)
+
+    def members_call(self, request):
+        parts = request.path_url.split('?')[0].split('/')
+        image_id = parts[3]
+        member_id = parts[5] if len(parts) > 5 else None
+        caller = self.caller(request)
+        image = self.images.get(image_id)
+        if image is None or not self.visible(image, caller):
+            return webob(404, 'Image %s not found.' % image_id)
+        if request.method == 'GET' and member_id is None:
+            if not self.capable(image):
+                return webob(403, 'Not allowed to list members for image %s: Only shared images have members.' % image_id)
+            rows = [self.row(image_id, member) for (image_key, member) in self.members
+                    if image_key == image_id and (caller == image['owner'] or member == caller)]
+            return 200, {}, json.dumps({'members': rows, 'schema': '/v2/schemas/members'})
+        if request.method == 'GET':
+            if (image_id, member_id) not in self.members or caller not in (image['owner'], member_id):
+                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
+            return 200, {}, json.dumps(self.row(image_id, member_id))
+        if request.method == 'POST':
+            member_id = json.loads(request.body)['member']
+            if self.before_add:
+                self.before_add()
+            if caller != image['owner']:
+                return webob(403, 'You are not authorized to complete add_member action.')
+            if not self.capable(image):
+                return webob(403, 'Not allowed to create members for image %s.' % image_id)
+            if member_id in self.add_failures:
+                return self.add_failures[member_id]
+            if (image_id, member_id) in self.members:
+                return webob(409, 'Member %s is duplicated for image %s' % (member_id, image_id))
+            if len(self.statuses(image_id)) >= self.quota:
+                return webob(413, 'Image member limit exceeded for image %s' % image_id)
+            self.writes.append(('POST', member_id))
+            self.members[(image_id, member_id)] = {'status': 'pending', 'created_at': '2026-02-02T00:00:00Z',
+                                                   'updated_at': '2026-02-02T00:00:00Z'}
+            return 200, {}, json.dumps(self.row(image_id, member_id))
+        if request.method == 'PUT':
+            if (image_id, member_id) not in self.members:
+                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
+            if caller != member_id:
+                return webob(403, 'You are not authorized to complete modify_member action.')
+            self.writes.append(('PUT', member_id))
+            self.members[(image_id, member_id)].update(status=json.loads(request.body)['status'],
+                                                       updated_at='2026-03-03T00:00:00Z')
+            return 200, {}, json.dumps(self.row(image_id, member_id))
+        if request.method == 'DELETE':
+            if caller != image['owner']:
+                return webob(403, 'You are not authorized to complete delete_member action.')
+            if (image_id, member_id) not in self.members:
+                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
+            self.writes.append(('DELETE', member_id))
+            del self.members[(image_id, member_id)]
+            return 204, {}, ''
+        raise AssertionError('unexpected %s %s' % (request.method, request.url))
+
+
+@pytest.fixture
+def cloud(monkeypatch, tmp_path):
+    monkeypatch.setenv('IMSCLOUD_SHARING_CACHE_DIR', str(tmp_path / 'cache'))
+    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_ID', 'OS_CLIENT_CONFIG_FILE'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    warnings = []
+
+    def exit_json(self, **kwargs):
+        kwargs.setdefault('changed', False)
+        kwargs['warnings'] = warnings[:]
+        del warnings[:]
+        raise AnsibleExit(kwargs)
+
+    def fail_json(self, **kwargs):
+        kwargs['warnings'] = warnings[:]
+        del warnings[:]
+        raise AnsibleFail(kwargs)
+
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
+    fake = FakeCloud()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        mock.add_callback(responses.POST, re.compile(re.escape(IAM) + r'/auth/tokens.*'), callback=fake.token)
+        mock.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/images(\?.*)?$'), callback=fake.list_images)
+        for method in ('GET', 'PATCH'):
+            mock.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/?]+$'), callback=fake.image)
+        for method in ('GET', 'POST', 'PUT', 'DELETE'):
+            mock.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/]+/members(/[^/]+)?$'),
+                              callback=fake.members_call)
+        fake.calls = mock.calls
+        yield fake
+
+
+def auth(project):
+    return {'auth_url': IAM, 'username': 'user-' + project[-1], 'password': 'secret-password',
+            'user_domain_name': 'Default', 'project_id': project}
+
+
+def run(args, project=OWNER, check=False, diff=False):
+    """Run the module; returns (result, failed)."""
+    full = dict(args, auth=auth(project), ims_endpoint=IMS)
+    if check:
+        full['_ansible_check_mode'] = True
+    if diff:
+        full['_ansible_diff'] = True
+    with patch_module_args(full):
+        try:
+            ims_image_member.main()
+        except AnsibleFail as failure:
+            return failure.result, True
+        except AnsibleExit as done:
+            return done.result, False
+    raise AssertionError('the module neither exited nor failed')
+
+
+def ok(args, **kwargs):
+    result, failed = run(args, **kwargs)
+    assert not failed, result
+    return result
+
+
+def failure(args, **kwargs):
+    result, failed = run(args, **kwargs)
+    assert failed, result
+    return result
+
+
+def requests_sent(cloud, prefix=IMS):
+    return [(call.request.method, call.request.url) for call in cloud.calls if call.request.url.startswith(prefix)]
+
+
+# --- owner side -------------------------------------------------------------------------------------------------
+
+def test_check_mode_reports_the_plan_and_writes_nothing(cloud):
+    cloud.seed(IMAGE_ID, OTHER, 'accepted')
+    result = ok({'image': 'golden', 'members': [CONSUMER, FOURTH]}, check=True)
+    assert result['changed'] is True
+    assert result['added'] == [CONSUMER, FOURTH]
+    assert result['removed'] == [] and result['status_changed'] == [] and result['visibility_changed'] is False
+    assert result['image'] == {'id': IMAGE_ID, 'name': 'golden'}
+    assert result['members'] == [
+        {'member_id': CONSUMER, 'status': 'pending', 'created_at': None, 'updated_at': None},
+        {'member_id': OTHER, 'status': 'accepted', 'created_at': STAMP, 'updated_at': STAMP},
+        {'member_id': FOURTH, 'status': 'pending', 'created_at': None, 'updated_at': None},
+    ]
+    assert cloud.writes == []
+    assert cloud.statuses(IMAGE_ID) == {OTHER: 'accepted'}
+
+
+def test_apply_then_unchanged_rerun(cloud):
+    first = ok({'image': 'golden', 'members': [FOURTH, CONSUMER]})
+    assert first['changed'] is True
+    assert first['added'] == [CONSUMER, FOURTH]
+    assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'pending', FOURTH: 'pending'}
+    assert [member['member_id'] for member in first['members']] == [CONSUMER, FOURTH]
+    assert first['members'][0]['created_at'] == '2026-02-02T00:00:00Z'
+
+    writes = len(cloud.writes)
+    second = ok({'image': IMAGE_ID, 'members': [CONSUMER, FOURTH]})
+    assert second['changed'] is False
+    assert second['added'] == [] and second['removed'] == []
+    assert second['members'] == first['members']
+    assert len(cloud.writes) == writes
+
+
+def test_check_mode_result_matches_the_real_run(cloud):
+    cloud.seed(IMAGE_ID, OTHER)
+    args = {'image': 'golden', 'members': [CONSUMER], 'purge_members': True}
+    planned = ok(args, check=True)
+    applied = ok(args)
+    for key in ('changed', 'added', 'removed', 'status_changed', 'visibility_changed', 'image'):
+        assert planned[key] == applied[key]
+    assert [(m['member_id'], m['status']) for m in planned['members']] == [(m['member_id'], m['status']) for m in applied['members']]
+
+
+def test_purge_makes_membership_exactly_the_list(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
+    cloud.seed(IMAGE_ID, OTHER, 'rejected')
+    result = ok({'image': 'golden', 'members': [CONSUMER, FOURTH], 'purge_members': True})
+    assert result['added'] == [FOURTH]
+    assert result['removed'] == [OTHER]
+    assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'accepted', FOURTH: 'pending'}
+    assert [(m['member_id'], m['status']) for m in result['members']] == [(CONSUMER, 'accepted'), (FOURTH, 'pending')]
+
+
+def test_purge_with_empty_list_removes_everyone(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    cloud.seed(IMAGE_ID, OTHER)
+    result = ok({'image': 'golden', 'members': [], 'purge_members': True})
+    assert result['removed'] == [CONSUMER, OTHER]
+    assert result['members'] == []
+    assert cloud.statuses(IMAGE_ID) == {}
+    assert ok({'image': 'golden', 'members': [], 'purge_members': True})['changed'] is False
+
+
+def test_state_absent_removes_only_listed_members(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    cloud.seed(IMAGE_ID, OTHER)
+    result = ok({'image': 'golden', 'members': [CONSUMER, FOURTH], 'state': 'absent'})
+    assert result['changed'] is True
+    assert result['removed'] == [CONSUMER]
+    assert cloud.statuses(IMAGE_ID) == {OTHER: 'pending'}
+    assert ok({'image': 'golden', 'members': [CONSUMER], 'state': 'absent'})['changed'] is False
+
+
+def test_duplicates_are_removed_with_a_warning(cloud):
+    result = ok({'image': 'golden', 'members': [CONSUMER, CONSUMER.upper(), CONSUMER]})
+    assert result['added'] == [CONSUMER]
+    assert result['warnings'] == ['members: project id %s is listed 3 times; the duplicates were removed' % CONSUMER]
+
+
+def test_diff_shows_members_with_status(cloud):
+    cloud.seed(IMAGE_ID, OTHER, 'accepted')
+    result = ok({'image': 'golden', 'members': [CONSUMER], 'purge_members': True}, diff=True)
+    assert result['diff']['before'] == {'members': {OTHER: 'accepted'}}
+    assert result['diff']['after'] == {'members': {CONSUMER: 'pending'}}
+    assert IMAGE_ID in result['diff']['before_header']
+
+
+def test_add_meeting_409_is_success(cloud):
+    # the member appears between the read and the add (another run of the same task, for example)
+    cloud.before_add = lambda: cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
+    result = ok({'image': 'golden', 'members': [CONSUMER]})
+    assert result['changed'] is True
+    assert result['added'] == [CONSUMER]
+    assert [(m['member_id'], m['status']) for m in result['members']] == [(CONSUMER, 'accepted')]
+    assert [call.response.status_code for call in cloud.calls if call.request.method == 'POST'
+            and '/members' in call.request.url] == [409]
+
+
+# --- set_shared_visibility (plain Glance) -----------------------------------------------------------------------
+
+def test_private_image_on_glance_needs_set_shared_visibility(cloud):
+    cloud.mode = 'glance'
+    result = failure({'image': 'plain', 'members': [CONSUMER]})
+    assert 'set_shared_visibility: true' in result['msg']
+    assert 'never needed on OTC IMS' in result['msg']
+    assert cloud.writes == []
+
+
+def test_set_shared_visibility_check_mode_then_apply(cloud):
+    cloud.mode = 'glance'
+    args = {'image': 'plain', 'members': [CONSUMER], 'set_shared_visibility': True}
+    planned = ok(args, check=True, diff=True)
+    assert planned['changed'] is True and planned['visibility_changed'] is True
+    assert planned['added'] == [CONSUMER]
+    assert planned['diff']['before']['visibility'] == 'private' and planned['diff']['after']['visibility'] == 'shared'
+    assert cloud.writes == []
+
+    applied = ok(args)
+    assert applied['visibility_changed'] is True and applied['added'] == [CONSUMER]
+    assert cloud.writes == [('PATCH', PRIVATE_ID), ('POST', CONSUMER)]
+    assert cloud.images[PRIVATE_ID]['visibility'] == 'shared'
+    again = ok(args)
+    assert again['changed'] is False and again['visibility_changed'] is False
+
+
+def test_set_shared_visibility_replans_against_members_hidden_while_private(cloud):
+    cloud.mode = 'glance'
+    cloud.seed(PRIVATE_ID, CONSUMER, 'accepted')   # kept by Glance while the image was private
+    result = ok({'image': 'plain', 'members': [CONSUMER, OTHER], 'set_shared_visibility': True})
+    assert result['added'] == [OTHER]
+    assert cloud.statuses(PRIVATE_ID) == {CONSUMER: 'accepted', OTHER: 'pending'}
+
+
+def test_ims_private_image_is_shared_without_switching(cloud):
+    result = ok({'image': 'plain', 'members': [CONSUMER], 'set_shared_visibility': True})
+    assert result['visibility_changed'] is False
+    assert cloud.images[PRIVATE_ID]['visibility'] == 'private'
+    assert cloud.writes == [('POST', CONSUMER)]
+
+
+# --- owner-side errors ------------------------------------------------------------------------------------------
+
+def test_add_by_non_owner_says_owner_project_is_needed(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
+    result = failure({'image': IMAGE_ID, 'members': [OTHER]}, project=CONSUMER)
+    assert result['error']['status'] == 403
+    assert "owner's project %s" % OWNER in result['msg']
+    assert result['changed'] is False
+
+
+def test_remove_by_non_owner_says_owner_project_is_needed(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
+    result = failure({'image': IMAGE_ID, 'members': [CONSUMER], 'state': 'absent'}, project=CONSUMER)
+    assert result['error']['status'] == 403
+    assert "owner's project %s" % OWNER in result['msg']
+
+
+@pytest.mark.parametrize('answer', [
+    webob(413, 'Image member limit exceeded for image %s' % IMAGE_ID),
+    ims_error(400, 'IMG.0088', 'The number of shared images has reached the maximum allowed.'),
+])
+def test_member_quota_exceeded(cloud, answer):
+    cloud.add_failures[CONSUMER] = answer
+    result = failure({'image': 'golden', 'members': [CONSUMER]})
+    assert 'member quota' in result['msg']
+    assert 'purge_members' in result['msg']
+    assert result['hint'] in result['msg']
+
+
+@pytest.mark.parametrize('answer', [
+    webob(403, 'Not allowed to create members for image %s: the KMS key of the encrypted image is not authorized for '
+               'project %s.' % (ENCRYPTED_ID, CONSUMER)),
+    ims_error(400, 'IMG.0099', 'You do not have permission to access the KMS key.'),
+])
+def test_encrypted_image_with_unauthorised_key(cloud, answer):
+    cloud.add_failures[CONSUMER] = answer
+    result = failure({'image': 'secret', 'members': [CONSUMER]})
+    assert 'KMS key' in result['hint']
+    assert 'Grant the key to project %s' % CONSUMER in result['msg']
+
+
+def test_partial_failure_reports_what_was_applied(cloud):
+    cloud.add_failures[OTHER] = webob(413, 'Image member limit exceeded for image %s' % IMAGE_ID)
+    result = failure({'image': 'golden', 'members': [CONSUMER, OTHER]})
+    assert result['changed'] is True
+    assert result['added'] == [CONSUMER]
+    assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'pending'}
+
+
+def test_image_not_found(cloud):
+    result = failure({'image': 'no-such-image', 'members': [CONSUMER]})
+    assert "image 'no-such-image' not found" in result['msg']
+    assert 'give the image id' in result['msg']
+    assert cloud.writes == []
+
+
+def test_ambiguous_name_lists_the_ids(cloud):
+    result = failure({'image': 'twin', 'members': [CONSUMER]})
+    assert 'ambiguous' in result['msg']
+    assert TWIN_A in result['msg'] and TWIN_B in result['msg']
+    assert cloud.writes == []
+
+
+# --- validation before any request ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize('args, fragment', [
+    ({'image': 'golden', 'members': ['not-a-project']}, "members: invalid project id(s): item 0 'not-a-project'"),
+    ({'image': 'golden', 'members': [CONSUMER, CONSUMER[:-1]]}, 'item 1'),
+    ({'image': 'golden', 'members': []}, 'an empty list is only allowed with purge_members: true'),
+    ({'image': 'golden'}, 'give members'),
+    ({'image': 'golden', 'members': [CONSUMER], 'state': 'absent', 'purge_members': True},
+     'purge_members=true cannot be combined with state=absent'),
+    ({'image': 'golden', 'members': [CONSUMER], 'status': 'accepted'}, 'cannot be combined'),
+    ({'image': 'golden', 'purge_members': True, 'status': 'accepted'}, 'cannot be combined'),
+    ({'image': 'golden', 'set_shared_visibility': True, 'member': CONSUMER, 'status': 'accepted'}, 'cannot be combined'),
+    ({'image': 'golden', 'status': 'accepted', 'state': 'absent'}, 'state=absent cannot be combined with status'),
+    ({'image': 'golden', 'member': CONSUMER}, 'member needs status'),
+    ({'image': 'golden', 'status': 'rejected', 'vault_id': 'vault-1'}, 'vault_id is only used with status=accepted'),
+    ({'image': 'golden', 'status': 'accepted', 'member': 'me'}, "member: invalid project id(s): item 0 'me'"),
+])
+def test_invalid_input_fails_before_any_request(cloud, args, fragment):
+    result = failure(args)
+    assert fragment in result['msg']
+    assert list(cloud.calls) == []
+
+
+def test_invalid_choice_is_refused_by_ansible(cloud):
+    result = failure({'image': 'golden', 'status': 'Accepted'})
+    assert 'status' in result['msg']
+    assert list(cloud.calls) == []
+
+
+# --- recipient side ---------------------------------------------------------------------------------------------
+
+def test_recipient_accepts_rejects_and_reaccepts(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    planned = ok({'image': 'golden', 'status': 'accepted'}, project=CONSUMER, check=True)
+    assert planned['changed'] is True
+    assert planned['status_changed'] == [{'member_id': CONSUMER, 'before': 'pending', 'after': 'accepted'}]
+    assert planned['members'] == [{'member_id': CONSUMER, 'status': 'accepted', 'created_at': STAMP, 'updated_at': None}]
+    assert cloud.writes == []
+
+    accepted = ok({'image': 'golden', 'status': 'accepted'}, project=CONSUMER, diff=True)
+    assert accepted['status_changed'] == [{'member_id': CONSUMER, 'before': 'pending', 'after': 'accepted'}]
+    assert accepted['members'] == [{'member_id': CONSUMER, 'status': 'accepted', 'created_at': STAMP,
+                                    'updated_at': '2026-03-03T00:00:00Z'}]
+    assert accepted['added'] == [] and accepted['removed'] == [] and accepted['visibility_changed'] is False
+    assert accepted['diff']['before'] == {'members': {CONSUMER: 'pending'}}
+    assert accepted['diff']['after'] == {'members': {CONSUMER: 'accepted'}}
+
+    assert ok({'image': IMAGE_ID, 'status': 'accepted'}, project=CONSUMER)['changed'] is False
+    rejected = ok({'image': IMAGE_ID, 'status': 'rejected'}, project=CONSUMER)
+    assert rejected['status_changed'] == [{'member_id': CONSUMER, 'before': 'accepted', 'after': 'rejected'}]
+    again = ok({'image': IMAGE_ID, 'status': 'accepted', 'member': CONSUMER}, project=CONSUMER)
+    assert again['status_changed'] == [{'member_id': CONSUMER, 'before': 'rejected', 'after': 'accepted'}]
+    assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'accepted'}
+    assert [write[0] for write in cloud.writes] == ['PUT', 'PUT', 'PUT']
+
+
+def test_recipient_sends_vault_id(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    ok({'image': IMAGE_ID, 'status': 'accepted', 'vault_id': 'vault-1'}, project=CONSUMER)
+    puts = [call.request for call in cloud.calls if call.request.method == 'PUT']
+    assert json.loads(puts[0].body) == {'status': 'accepted', 'vault_id': 'vault-1'}
+
+
+def test_recipient_image_not_shared(cloud):
+    result = failure({'image': 'golden', 'status': 'accepted'}, project=OTHER)
+    assert 'is not shared with project %s' % OTHER in result['msg']
+    assert 'ask the image owner' in result['msg']
+    result = failure({'image': IMAGE_ID, 'status': 'accepted'}, project=OTHER)
+    assert 'is not shared with project %s' % OTHER in result['msg']
+    assert cloud.writes == []
+
+
+def test_recipient_member_other_than_caller(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    cloud.seed(IMAGE_ID, OTHER)
+    result = failure({'image': IMAGE_ID, 'status': 'accepted', 'member': OTHER}, project=CONSUMER)
+    assert 'is not shared with project %s' % OTHER in result['msg']
+    assert 'credentials scoped to project %s' % OTHER in result['msg']
+
+
+def test_status_change_by_owner_says_recipient_project_is_needed(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    result = failure({'image': IMAGE_ID, 'status': 'accepted', 'member': CONSUMER}, project=OWNER)
+    assert result['error']['status'] == 403
+    assert 'recipient project %s' % CONSUMER in result['msg']
+    assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'pending'}
+
+
+# --- documentation agrees with the result -----------------------------------------------------------------------
+
+def test_return_documents_exactly_the_result_keys(cloud):
+    cloud.seed(IMAGE_ID, CONSUMER)
+    documented = yaml.safe_load(ims_image_member.RETURN)
+    owner = ok({'image': 'golden', 'members': [OTHER]})
+    recipient = ok({'image': 'golden', 'status': 'accepted'}, project=CONSUMER)
+    for result in (owner, recipient):
+        keys = set(result) - {'changed', 'warnings', 'invocation', 'diff'}
+        assert keys == set(documented)
+        assert set(result['image']) == set(documented['image']['contains'])
+        for member in result['members']:
+            assert set(member) == set(documented['members']['contains'])
+    for change in recipient['status_changed']:
+        assert set(change) == set(documented['status_changed']['contains'])
+
+
+def test_documented_options_match_the_argument_spec():
+    documented = yaml.safe_load(ims_image_member.DOCUMENTATION)['options']
+    spec = ims_image_member.ImageMemberModule.argument_spec
+    assert set(documented) == set(spec)
+    for name, option in spec.items():
+        assert documented[name].get('default') == option.get('default'), name
+        assert documented[name].get('choices') == option.get('choices'), name
+
+
+def test_owner_setting_a_status_on_its_own_image(cloud):
+    result = failure({'image': IMAGE_ID, 'status': 'accepted'}, project=OWNER)
+    assert 'is not shared with project %s' % OWNER in result['msg']
+    assert 'project %s owns the image' % OWNER in result['msg']
+
+
+def test_empty_vault_id_is_refused(cloud):
+    result = failure({'image': IMAGE_ID, 'status': 'accepted', 'vault_id': ' '})
+    assert 'vault_id is empty' in result['msg']
+    assert list(cloud.calls) == []
+
+
+def test_listing_refused_on_a_shared_image_explains_the_owner_project(cloud):
+    # a recipient that is no member at all cannot even see the image: the owner side reports it as not found
+    result = failure({'image': IMAGE_ID, 'members': [OTHER]}, project=CONSUMER)
+    assert 'not found' in result['msg']
+    assert 'scoped to the project that owns the image' in result['msg']

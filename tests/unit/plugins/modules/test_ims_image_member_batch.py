@@ -1,0 +1,713 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""ims_image_member_batch: the real module and the real client, with IMS faked by responses.
+
+FakeIMS keeps a membership table and answers the member listings, the batch API and the job query from it, so the
+tests can assert what the module sent, what it returned and what the cloud holds afterwards.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlsplit
+
+import pytest
+import responses
+import yaml
+
+from ansible.module_utils import basic
+from ansible.module_utils.testing import patch_module_args
+
+from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
+from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_batch as batch_module
+
+IAM = 'https://iam.example.test/v3'
+TOKENS = IAM + '/auth/tokens'
+IMS = 'https://ims.example.test'
+# sorted: OWNER < CONSUMER < THIRD < OTHER (the plan sorts project ids)
+OWNER = 'aa000000000000000000000000000001'
+CONSUMER = 'cc000000000000000000000000000001'
+THIRD = 'dd000000000000000000000000000001'
+OTHER = 'ee000000000000000000000000000001'
+PASSWORD = 'owner-pa55word-SECRET'
+IMG_A = 'd164b5df-1bc3-4c3f-893e-3e471fd16e64'
+IMG_B = '0b680482-acaa-4045-b14c-9a8c7dfe9c70'
+IMG_C = '6596628c-42d4-4ff1-8660-8ea5ae61f243'
+IMG_ENC = '30e55148-deb9-4923-adb9-91618de16ba0'
+BATCH = IMS + '/v1/cloudimages/members'
+MEMBERS_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members$')
+JOB_RE = re.compile(re.escape(IMS) + r'/v1/([0-9a-f]{32})/jobs/([^/]+)$')
+STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
+
+
+class ExitJson(Exception):
+    pass
+
+
+class FailJson(Exception):
+    pass
+
+
+WARNINGS = []
+
+
+def _warn(self, warning):
+    WARNINGS.append(warning)
+
+
+def _exit_json(self, **kwargs):
+    kwargs.setdefault('changed', False)
+    kwargs['warnings'] = list(WARNINGS)
+    raise ExitJson(kwargs)
+
+
+def _fail_json(self, msg, **kwargs):
+    kwargs['msg'] = msg
+    kwargs['failed'] = True
+    kwargs['warnings'] = list(WARNINGS)
+    raise FailJson(kwargs)
+
+
+class FakeClock:
+    """Time that passes only when someone sleeps: the module's waits and the client's job polls."""
+
+    def __init__(self):
+        self.now = 1000.0
+        self.sleeps = []
+
+    def monotonic(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def module_environment(monkeypatch, tmp_path):
+    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
+    monkeypatch.setattr(basic.AnsibleModule, 'warn', _warn)
+    del WARNINGS[:]
+    monkeypatch.setenv('IMSCLOUD_SHARING_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.setenv('HOME', str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    for name in ('OS_CLOUD', 'OS_CLIENT_CONFIG_FILE', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_ID',
+                 'OS_PROJECT_NAME', 'OS_TOKEN', 'OS_AUTH_TOKEN', 'OS_ACCESS_KEY', 'OS_SECRET_KEY', 'OS_REGION_NAME'):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(batch_module, 'time', fake)
+    monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'sleep', fake.sleep)
+    monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'clock', fake.monotonic)
+    return fake
+
+
+class FakeIMS:
+    """Membership table + batch API + job query. Jobs finish on their first poll unless told otherwise."""
+
+    def __init__(self, mock, caller, clock):
+        self.mock = mock
+        self.caller = caller
+        self.clock = clock
+        self.members = {}          # (image_id, project_id) -> status
+        self.images = {}           # image_id -> owner
+        self.jobs = {}
+        self.submissions = []      # (method, body) of every batch request received, also the failed ones
+        self.submit_script = []    # per submission: 'ok', '500' (not processed), 'drop-after' (processed, then 500)
+        self.job_script = []       # per job: None (apply all), {'fail': {image_id: code}}, 'running'
+        self.seq = 0
+        self.apply_on_submit = False
+        self.job_poll_error = None
+        now = datetime.now(timezone.utc)
+        body = {'token': {
+            'methods': ['password'], 'issued_at': now.strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
+            'expires_at': (now + timedelta(hours=24)).strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
+            'user': {'id': 'u1', 'name': 'alice', 'domain': {'id': 'd1', 'name': 'dom'}},
+            'project': {'id': caller, 'name': 'eu-de', 'domain': {'id': 'd1', 'name': 'dom'}},
+            'catalog': [{'type': 'image', 'name': 'glance', 'id': 'g1', 'endpoints': [
+                {'interface': 'public', 'region': 'eu-de', 'region_id': 'eu-de', 'url': IMS, 'id': 'e1'}]}],
+        }}
+        mock.add(responses.POST, TOKENS, json=body, status=201, headers={'X-Subject-Token': 'token-of-' + caller})
+        mock.add_callback(responses.GET, MEMBERS_RE, callback=self.list_members)
+        mock.add_callback(responses.GET, JOB_RE, callback=self.show_job)
+        for method in ('POST', 'PUT', 'DELETE'):
+            mock.add_callback(method, BATCH, callback=self.submit)
+        mock.add_callback(responses.GET, IMS + '/v2/images', callback=self.list_images)
+
+    def image(self, image_id, name, owner=OWNER, members=()):
+        self.images[image_id] = {'id': image_id, 'name': name, 'owner': owner}
+        for project_id, status in members:
+            self.members[(image_id, project_id)] = status
+
+    def membership(self):
+        result = {}
+        for (image_id, project_id), status in sorted(self.members.items()):
+            result.setdefault(image_id, {})[project_id] = status
+        return result
+
+    def list_images(self, request):
+        query = dict(pair.split('=', 1) for pair in urlsplit(request.url).query.split('&'))
+        found = [dict(image, visibility='private', status='active') for image in self.images.values()
+                 if image['name'] == query.get('name') and (query.get('owner') in (None, image['owner']))]
+        return 200, {}, json.dumps({'images': found})
+
+    def list_members(self, request):
+        image_id = MEMBERS_RE.match(request.url).group(1)
+        visible = image_id in self.images and (self.images[image_id]['owner'] == self.caller
+                                               or (image_id, self.caller) in self.members)
+        if not visible:
+            return 404, {}, json.dumps({'message': 'No image found with ID %s<br /><br />' % image_id, 'code': '404 Not Found',
+                                        'title': 'Not Found'})
+        rows = [{'image_id': image_id, 'member_id': project_id, 'status': status, 'created_at': '2026-03-01T10:15:02Z',
+                 'updated_at': '2026-03-01T10:20:44Z', 'schema': '/v2/schemas/member'}
+                for (img, project_id), status in sorted(self.members.items()) if img == image_id
+                and (self.caller == self.images[image_id]['owner'] or project_id == self.caller)]
+        return 200, {}, json.dumps({'members': rows, 'schema': '/v2/schemas/members'})
+
+    def submit(self, request):
+        body = json.loads(request.body)
+        self.submissions.append((request.method, body))
+        outcome = self.submit_script.pop(0) if self.submit_script else 'ok'
+        if outcome == '500':
+            return 500, {}, json.dumps({'error': {'code': 'IMG.0014', 'message': 'An exception occurred.'}})
+        if isinstance(outcome, tuple):
+            return outcome[0], {}, json.dumps({'error': {'code': outcome[1], 'message': 'Refused.'}})
+        self.seq += 1
+        job_id = '%032x' % self.seq
+        job_type = {'POST': 'imsAddImageMembersJob', 'DELETE': 'imsDelImageMembersJob', 'PUT': 'imsUpdateImageMembersJob'}
+        script = self.job_script.pop(0) if self.job_script else None
+        self.jobs[job_id] = {'job_id': job_id, 'job_type': job_type[request.method], 'method': request.method, 'body': body,
+                             'script': script, 'done': None}
+        if self.apply_on_submit or outcome == 'drop-after':
+            self._finish(self.jobs[job_id])
+        if outcome == 'drop-after':
+            return 502, {}, 'Bad Gateway'
+        return 200, {}, json.dumps({'job_id': job_id})
+
+    def _finish(self, job):
+        if job['done'] is not None:
+            return job['done']
+        failing = (job['script'] or {}).get('fail', {}) if isinstance(job['script'], dict) else {}
+        results = []
+        for image_id in job['body']['images']:
+            if image_id in failing:
+                results.append({'image_id': image_id, 'status': 'failed'})
+                continue
+            if job['method'] == 'POST':
+                for project_id in job['body']['projects']:
+                    self.members.setdefault((image_id, project_id), 'pending')
+            elif job['method'] == 'DELETE':
+                for project_id in job['body']['projects']:
+                    self.members.pop((image_id, project_id), None)
+            else:
+                self.members[(image_id, job['body']['project_id'])] = job['body']['status']
+            results.append({'image_id': image_id, 'status': 'success'})
+        code = next(iter(failing.values()), None)
+        job['done'] = {'job_id': job['job_id'], 'job_type': job['job_type'], 'status': 'FAIL' if failing else 'SUCCESS',
+                       'begin_time': '2024-11-06T06:30:00.778Z', 'end_time': '2024-11-06T06:30:03.179Z',
+                       'error_code': code, 'fail_reason': 'The reason of %s.' % code if code else None,
+                       'entities': {'results': results}}
+        return job['done']
+
+    def show_job(self, request):
+        if self.job_poll_error:
+            return self.job_poll_error, {}, json.dumps({'error': {'code': 'IMG.0023', 'message': 'Task query failed.'}})
+        job = self.jobs[JOB_RE.match(request.url).group(2)]
+        if job['script'] == 'running':
+            return 200, {}, json.dumps({'job_id': job['job_id'], 'job_type': job['job_type'], 'status': 'RUNNING',
+                                        'begin_time': '2024-11-06T06:30:00.778Z', 'end_time': None, 'error_code': None,
+                                        'fail_reason': None, 'entities': {}})
+        return 200, {}, json.dumps(self._finish(job))
+
+    def calls(self, method=None, pattern=''):
+        found = []
+        for call in self.mock.calls:
+            if call.request.url.startswith(TOKENS):
+                continue
+            if (method is None or call.request.method == method) and pattern in call.request.url:
+                found.append(call.request)
+        return found
+
+
+@pytest.fixture
+def http():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def ims(http, clock):
+    return FakeIMS(http, OWNER, clock)
+
+
+@pytest.fixture
+def consumer_ims(http, clock):
+    return FakeIMS(http, CONSUMER, clock)
+
+
+def auth(project_id=OWNER):
+    return {'auth_url': IAM, 'username': 'alice', 'password': PASSWORD, 'user_domain_name': 'dom', 'project_id': project_id}
+
+
+def run_module(args, check_mode=False, diff=False):
+    args = dict(args)
+    args.setdefault('auth', auth())
+    if check_mode:
+        args['_ansible_check_mode'] = True
+    if diff:
+        args['_ansible_diff'] = True
+    with patch_module_args(args):
+        with pytest.raises((ExitJson, FailJson)) as caught:
+            batch_module.main()
+    return caught.value.args[0]
+
+
+def pairs(*items):
+    return [{'image_id': image_id, 'project_id': project_id} for image_id, project_id in items]
+
+
+# ---------------------------------------------------------------- owner side
+
+def test_share_from_nothing_is_one_job_and_reports_it(ims):
+    ims.image(IMG_A, 'golden-a')
+    ims.image(IMG_B, 'golden-b')
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [OTHER, CONSUMER]}, diff=True)
+
+    assert result['changed'] is True
+    assert ims.submissions == [('POST', {'images': [IMG_A, IMG_B], 'projects': [CONSUMER, OTHER]})]
+    assert result['plan'] == [{'method': 'POST', 'images': [IMG_A, IMG_B], 'projects': [CONSUMER, OTHER]}]
+    [job] = result['jobs']
+    assert job['job_id'] == '%032x' % 1
+    assert job['job_type'] == 'imsAddImageMembersJob'
+    assert job['status'] == 'SUCCESS'
+    assert job['error_code'] is None and job['fail_reason'] is None
+    assert job['begin_time'] == '2024-11-06T06:30:00.778Z' and job['end_time'] == '2024-11-06T06:30:03.179Z'
+    assert job['results'] == [{'image_id': IMG_A, 'status': 'success'}, {'image_id': IMG_B, 'status': 'success'}]
+    assert job['request'] == result['plan'][0]
+    assert result['added'] == pairs((IMG_B, CONSUMER), (IMG_B, OTHER), (IMG_A, CONSUMER), (IMG_A, OTHER))
+    assert result['removed'] == []
+    assert result['before'] == {IMG_A: [], IMG_B: []}
+    assert result['after'] == {IMG_A: [CONSUMER, OTHER], IMG_B: [CONSUMER, OTHER]}
+    assert result['diff'] == {'before': result['before'], 'after': result['after'],
+                              'before_header': 'member projects per image, before',
+                              'after_header': 'member projects per image, after'}
+    assert result['images'] == [{'id': IMG_A, 'name': None}, {'id': IMG_B, 'name': None}]
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}, IMG_B: {CONSUMER: 'pending', OTHER: 'pending'}}
+    # the request budget: N member reads, one submission, one poll; ids cost no image lookup
+    assert len(ims.calls('GET', '/members')) == 2
+    assert len(ims.calls('GET', '/jobs/')) == 1
+    assert len(ims.calls()) == 4
+
+
+def test_unchanged_rerun_reads_only(ims):
+    ims.image(IMG_A, 'golden-a', members=[(CONSUMER, 'accepted'), (OTHER, 'pending')])
+    ims.image(IMG_B, 'golden-b', members=[(CONSUMER, 'rejected'), (OTHER, 'accepted'), (THIRD, 'pending')])
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER, OTHER]})
+    assert result['changed'] is False
+    assert result['plan'] == [] and result['jobs'] == [] and result['added'] == [] and result['removed'] == []
+    assert result['before'] == result['after'] == {IMG_A: [CONSUMER, OTHER], IMG_B: [CONSUMER, THIRD, OTHER]}
+    assert ims.submissions == []
+    assert len(ims.calls()) == 2
+
+
+def test_check_mode_returns_the_exact_plan_without_writing(ims):
+    ims.image(IMG_A, 'golden-a', members=[(CONSUMER, 'accepted')])
+    ims.image(IMG_B, 'golden-b')
+    result = run_module({'images': ['golden-a', 'golden-b'], 'projects': [CONSUMER, OTHER]}, check_mode=True, diff=True)
+    assert result['changed'] is True
+    assert result['plan'] == [{'method': 'POST', 'images': [IMG_A], 'projects': [OTHER]},
+                              {'method': 'POST', 'images': [IMG_B], 'projects': [CONSUMER, OTHER]}]
+    assert result['jobs'] == []
+    assert result['added'] == pairs((IMG_B, CONSUMER), (IMG_B, OTHER), (IMG_A, OTHER))
+    assert result['after'] == {IMG_A: [CONSUMER, OTHER], IMG_B: [CONSUMER, OTHER]}
+    assert result['diff']['before'] == {IMG_A: [CONSUMER], IMG_B: []}
+    assert result['images'] == [{'id': IMG_A, 'name': 'golden-a', }, {'id': IMG_B, 'name': 'golden-b'}]
+    assert ims.submissions == []
+    assert ims.calls('POST') == []
+    # names are looked up among the caller's own images
+    assert all('owner=%s' % OWNER in request.url for request in ims.calls('GET', '/v2/images?'))
+
+
+def test_partial_overlap_sends_only_the_missing_pairs_grouped(ims):
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted')])
+    ims.image(IMG_B, 'b')
+    ims.image(IMG_C, 'c', members=[(CONSUMER, 'pending')])
+    result = run_module({'images': [IMG_A, IMG_B, IMG_C], 'projects': [CONSUMER, OTHER]})
+    assert [body for _method, body in ims.submissions] == [
+        {'images': [IMG_A, IMG_C], 'projects': [OTHER]}, {'images': [IMG_B], 'projects': [CONSUMER, OTHER]}]
+    assert [job['status'] for job in result['jobs']] == ['SUCCESS', 'SUCCESS']
+    assert result['after'] == {IMG_A: [CONSUMER, OTHER], IMG_B: [CONSUMER, OTHER], IMG_C: [CONSUMER, OTHER]}
+
+
+def test_batch_size_splits_images_and_projects(ims):
+    for image_id in (IMG_A, IMG_B, IMG_C):
+        ims.image(image_id, image_id)
+    result = run_module({'images': [IMG_A, IMG_B, IMG_C], 'projects': [CONSUMER, OTHER, THIRD], 'batch_size': 2})
+    assert [(body['images'], body['projects']) for _m, body in ims.submissions] == [
+        ([IMG_A, IMG_B], [CONSUMER, THIRD]), ([IMG_A, IMG_B], [OTHER]), ([IMG_C], [CONSUMER, THIRD]), ([IMG_C], [OTHER])]
+    assert len(result['jobs']) == 4
+    assert all(len(ims.membership()[image_id]) == 3 for image_id in (IMG_A, IMG_B, IMG_C))
+
+
+def test_purge_removes_unlisted_members_after_adding(ims):
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted'), (OTHER, 'pending')])
+    ims.image(IMG_B, 'b', members=[(THIRD, 'accepted')])
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True})
+    assert ims.submissions == [('POST', {'images': [IMG_B], 'projects': [CONSUMER]}),
+                               ('DELETE', {'images': [IMG_A], 'projects': [OTHER]}),
+                               ('DELETE', {'images': [IMG_B], 'projects': [THIRD]})]
+    assert [job['job_type'] for job in result['jobs']] == ['imsAddImageMembersJob', 'imsDelImageMembersJob', 'imsDelImageMembersJob']
+    assert result['removed'] == pairs((IMG_B, THIRD), (IMG_A, OTHER))
+    assert ims.membership() == {IMG_A: {CONSUMER: 'accepted'}, IMG_B: {CONSUMER: 'pending'}}
+
+
+def test_purge_with_an_empty_list_clears_every_member(ims):
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted'), (OTHER, 'pending')])
+    result = run_module({'images': [IMG_A], 'projects': [], 'purge_projects': True})
+    assert ims.submissions == [('DELETE', {'images': [IMG_A], 'projects': [CONSUMER, OTHER]})]
+    assert result['after'] == {IMG_A: []}
+    assert ims.membership() == {}
+
+
+def test_absent_removes_only_listed_members(ims):
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted'), (OTHER, 'pending')])
+    ims.image(IMG_B, 'b', members=[(OTHER, 'pending')])
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'state': 'absent'})
+    assert ims.submissions == [('DELETE', {'images': [IMG_A], 'projects': [CONSUMER]})]
+    assert result['removed'] == pairs((IMG_A, CONSUMER))
+    assert ims.membership() == {IMG_A: {OTHER: 'pending'}, IMG_B: {OTHER: 'pending'}}
+
+
+def test_wait_false_returns_the_submitted_jobs(ims):
+    ims.image(IMG_A, 'a')
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'wait': False})
+    assert result['changed'] is True
+    [job] = result['jobs']
+    assert job['job_id'] == '%032x' % 1 and job['status'] == 'INIT' and job['end_time'] is None
+    assert job['job_type'] == 'imsAddImageMembersJob' and job['results'] == []
+    assert result['after'] == {IMG_A: [CONSUMER]}
+    assert ims.calls('GET', '/jobs/') == []
+
+
+def test_failed_job_reports_applied_and_not_applied_pairs(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_ENC, 'encrypted')
+    ims.job_script = [{'fail': {IMG_ENC: 'IMG.0099'}}]
+    result = run_module({'images': [IMG_A, IMG_ENC], 'projects': [CONSUMER]})
+    assert result['failed'] is True
+    job_id = '%032x' % 1
+    assert 'job %s (imsAddImageMembersJob' % job_id in result['msg']
+    assert 'failed with IMG.0099: The reason of IMG.0099.' in result['msg']
+    assert 'authorise the key' in result['msg']
+    assert '1 of 2 pair(s) applied (%s/%s); not applied: %s/%s.' % (IMG_A, CONSUMER, IMG_ENC, CONSUMER) in result['msg']
+    assert result['applied'] == pairs((IMG_A, CONSUMER))
+    assert result['not_applied'] == pairs((IMG_ENC, CONSUMER))
+    assert result['added'] == pairs((IMG_A, CONSUMER)), 'added lists only what was read back'
+    assert result['jobs'][0]['status'] == 'FAIL' and result['jobs'][0]['error_code'] == 'IMG.0099'
+    assert result['jobs'][0]['results'] == [{'image_id': IMG_A, 'status': 'success'}, {'image_id': IMG_ENC, 'status': 'failed'}]
+    assert result['before'] == {IMG_A: [], IMG_ENC: []}
+    assert result['after'] == {IMG_A: [CONSUMER], IMG_ENC: []}, 'after is read back, not predicted'
+    assert result['changed'] is True
+    # the members were read again after the failure
+    assert len(ims.calls('GET', '/members')) == 4
+
+    # a re-run without the bad image converges with reads only
+    del WARNINGS[:]
+    again = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert again['changed'] is False and len(ims.submissions) == 1
+
+
+def test_timeout_fails_and_names_the_running_job(ims, clock):
+    ims.image(IMG_A, 'a')
+    ims.job_script = ['running']
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'timeout': 5})
+    assert result['failed'] is True
+    job_id = '%032x' % 1
+    assert 'job %s (imsAddImageMembersJob) did not finish within 5 seconds (last status RUNNING)' % job_id in result['msg']
+    assert 'it keeps running in IMS' in result['msg']
+    assert result['jobs'][0]['status'] == 'RUNNING'
+    assert result['not_applied'] == pairs((IMG_A, CONSUMER))
+    assert sum(clock.sleeps) == pytest.approx(5.0)
+
+
+def test_refused_submission_stops_and_reports(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b', members=[(OTHER, 'accepted')])
+    ims.submit_script = ['ok', (400, 'IMG.0060')]
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True})
+    assert result['failed'] is True
+    assert len(ims.submissions) == 2
+    assert 'DELETE of 1 image(s) x 1 project(s) was refused' in result['msg']
+    assert 'IMG.0060' in result['msg'] and 'throttling' in result['msg']
+    assert result['applied'] == pairs((IMG_A, CONSUMER), (IMG_B, CONSUMER))
+    assert result['not_applied'] == pairs((IMG_B, OTHER))
+    assert result['removed'] == []
+    assert result['changed'] is True
+
+
+def test_unreadable_job_status_fails_naming_the_job(ims):
+    ims.image(IMG_A, 'a')
+    ims.job_poll_error = 400
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert result['failed'] is True and result['changed'] is True
+    assert 'could not read the status of job %032x' % 1 in result['msg'] and 'IMG.0023' in result['msg']
+    assert result['jobs'][0]['status'] == 'INIT'
+
+
+def test_refused_first_request_changes_nothing(ims):
+    ims.image(IMG_A, 'a')
+    ims.submit_script = [(400, 'IMG.0001')]
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert result['failed'] is True and result['changed'] is False
+    assert result['jobs'] == [] and result['added'] == []
+    assert result['not_applied'] == pairs((IMG_A, CONSUMER))
+
+
+def test_refused_request_without_waiting_reports_the_jobs_submitted(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b', members=[(OTHER, 'accepted')])
+    ims.submit_script = ['ok', (400, 'IMG.0047')]
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True, 'wait': False})
+    assert result['failed'] is True and result['changed'] is True
+    assert 'only the owner project can change the members' in result['msg']
+    assert 'Jobs submitted before: %032x' % 1 in result['msg']
+    assert [job['status'] for job in result['jobs']] == ['INIT']
+    assert result['after'] == {IMG_A: [CONSUMER], IMG_B: [CONSUMER, OTHER]}, 'the prediction of the submitted job only'
+    assert ims.calls('GET', '/jobs/') == []
+
+
+def test_sharing_with_the_owner_project_is_refused_before_any_write(ims):
+    ims.image(IMG_A, 'golden-a')
+    result = run_module({'images': ['golden-a'], 'projects': [OWNER]})
+    assert result['failed'] is True
+    assert 'cannot be shared with its own project' in result['msg'] and IMG_A in result['msg']
+    assert ims.calls('GET', '/members') == [] and ims.submissions == []
+
+
+def test_unknown_image_id_fails_naming_the_option(ims):
+    result = run_module({'images': [IMG_C], 'projects': [CONSUMER]})
+    assert result['failed'] is True
+    assert 'Check images' in result['msg'] and IMG_C in result['msg']
+    assert ims.submissions == []
+
+
+# ---------------------------------------------------------------- uncertain submissions
+
+def test_uncertain_submission_that_created_no_job_is_sent_again_after_settling(ims, clock):
+    ims.image(IMG_A, 'a')
+    ims.submit_script = ['500']
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OTHER]})
+    assert result['changed'] is True
+    assert len(ims.submissions) == 2 and ims.submissions[0] == ims.submissions[1]
+    assert [job['job_id'] for job in result['jobs']] == ['%032x' % 1]
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
+    assert any('may or may not have created a job' in w and 'sent again' in w for w in result['warnings'])
+    # it watched the members for the settle window (30 s), not longer
+    assert sum(clock.sleeps) == pytest.approx(batch_module.SETTLE_SECONDS)
+
+
+def test_uncertain_submission_whose_job_exists_is_not_sent_again(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b')
+    ims.submit_script = ['drop-after']
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER]})
+    assert result['changed'] is True
+    assert len(ims.submissions) == 1
+    assert result['jobs'] == []
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending'}, IMG_B: {CONSUMER: 'pending'}}
+    assert any('every pair is in place' in w for w in result['warnings'])
+
+
+def test_uncertain_submission_resends_only_the_missing_pairs(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b')
+    ims.submit_script = ['500']
+
+    original_submit = ims.submit
+
+    def submit_and_race(request):
+        answer = original_submit(request)
+        if len(ims.submissions) == 1:
+            # someone else added one of the pairs while the first request was in doubt
+            ims.members[(IMG_A, CONSUMER)] = 'pending'
+        return answer
+
+    ims.mock.remove(responses.POST, BATCH)
+    ims.mock.add_callback(responses.POST, BATCH, callback=submit_and_race)
+    run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER]})
+    assert [body for _m, body in ims.submissions] == [{'images': [IMG_A, IMG_B], 'projects': [CONSUMER]},
+                                                      {'images': [IMG_B], 'projects': [CONSUMER]}]
+
+
+def test_resent_job_failing_on_pairs_already_in_place_counts_as_converged(ims):
+    ims.image(IMG_A, 'a')
+    # the first submission was processed but its answer lost; its job completes only after the settle window
+    ims.submit_script = ['500']
+    ims.job_script = [{'fail': {IMG_A: 'IMG.0112'}}]
+    original_show = ims.show_job
+
+    def late_first_job(request):
+        ims.members[(IMG_A, CONSUMER)] = 'pending'
+        return original_show(request)
+
+    ims.mock.remove(responses.GET, JOB_RE)
+    ims.mock.add_callback(responses.GET, JOB_RE, callback=late_first_job)
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert 'failed' not in result
+    assert result['changed'] is True
+    assert result['jobs'][0]['status'] == 'FAIL'
+    assert any('every pair it was re-sent for is in place' in w for w in result['warnings'])
+    assert result['after'] == {IMG_A: [CONSUMER]}
+
+
+def test_repeatedly_uncertain_submission_gives_up(ims):
+    ims.image(IMG_A, 'a')
+    ims.submit_script = ['500', '500', '500', '500']
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert result['failed'] is True
+    assert len(ims.submissions) == 3
+    assert 'stayed uncertain after 3 attempts' in result['msg']
+    assert result['not_applied'] == pairs((IMG_A, CONSUMER))
+
+
+# ---------------------------------------------------------------- recipient side
+
+def test_recipient_accepts_only_what_differs(consumer_ims):
+    ims = consumer_ims
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    ims.image(IMG_B, 'b', members=[(CONSUMER, 'accepted'), (OTHER, 'pending')])
+    ims.image(IMG_C, 'c', members=[(CONSUMER, 'rejected')])
+    result = run_module({'auth': auth(CONSUMER), 'images': ['a', 'b', 'c'], 'status': 'accepted'}, diff=True)
+    assert ims.submissions == [('PUT', {'images': [IMG_A, IMG_C], 'project_id': CONSUMER, 'status': 'accepted'})]
+    assert result['jobs'][0]['job_type'] == 'imsUpdateImageMembersJob'
+    assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
+                                        {'image_id': IMG_C, 'before': 'rejected', 'after': 'accepted'}]
+    assert result['before'] == {IMG_A: 'pending', IMG_B: 'accepted', IMG_C: 'rejected'}
+    assert result['after'] == {IMG_A: 'accepted', IMG_B: 'accepted', IMG_C: 'accepted'}
+    assert result['diff']['before'] == result['before'] and result['diff']['after'] == result['after']
+    assert result['diff']['after_header'] == 'member status of %s per image, after' % CONSUMER
+    assert 'added' not in result and 'removed' not in result
+    # names are looked up among the images shared with the caller
+    assert all('visibility=shared' in request.url for request in ims.calls('GET', '/v2/images?'))
+
+    del WARNINGS[:]
+    again = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B, IMG_C], 'status': 'accepted'})
+    assert again['changed'] is False and len(ims.submissions) == 1
+
+
+def test_recipient_passes_the_vault(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'accepted', 'vault_id': 'vault-1'})
+    assert consumer_ims.submissions == [('PUT', {'images': [IMG_A], 'project_id': CONSUMER, 'status': 'accepted',
+                                                 'vault_id': 'vault-1'})]
+
+
+def test_recipient_without_membership_fails_before_any_write(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    consumer_ims.image(IMG_B, 'b', members=[(OTHER, 'pending')])
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'rejected'})
+    assert result['failed'] is True
+    assert 'project %s is not a member of image(s) %s' % (CONSUMER, IMG_B) in result['msg']
+    assert consumer_ims.submissions == []
+
+
+def test_recipient_uncertain_submission_is_planned_again(consumer_ims, clock):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    consumer_ims.image(IMG_B, 'b', members=[(CONSUMER, 'pending')])
+    consumer_ims.submit_script = ['500']
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted', 'timeout': 4})
+    assert consumer_ims.submissions == [('PUT', {'images': [IMG_A, IMG_B], 'project_id': CONSUMER, 'status': 'accepted'})] * 2
+    assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
+                                        {'image_id': IMG_B, 'before': 'pending', 'after': 'accepted'}]
+    # the settle window is min(30 s, timeout)
+    assert sum(clock.sleeps) == pytest.approx(4.0)
+
+
+def test_recipient_check_mode(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted')])
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'rejected'}, check_mode=True)
+    assert result['changed'] is True
+    assert result['plan'] == [{'method': 'PUT', 'images': [IMG_A], 'project_id': CONSUMER, 'status': 'rejected'}]
+    assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'accepted', 'after': 'rejected'}]
+    assert consumer_ims.submissions == []
+
+
+def test_recipient_failed_job_reports_per_image(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    consumer_ims.image(IMG_B, 'b', members=[(CONSUMER, 'pending')])
+    consumer_ims.job_script = [{'fail': {IMG_B: 'IMG.0086'}}]
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted'})
+    assert result['failed'] is True
+    assert result['applied'] == pairs((IMG_A, CONSUMER))
+    assert result['not_applied'] == pairs((IMG_B, CONSUMER))
+    assert result['after'] == {IMG_A: 'accepted', IMG_B: 'pending'}
+
+
+# ---------------------------------------------------------------- validation: before any request
+
+@pytest.mark.parametrize('args, message', [
+    ({'images': [IMG_A], 'projects': ['not-a-project']}, "projects: invalid project id(s): item 0 'not-a-project'"),
+    ({'images': [IMG_A], 'projects': []}, 'projects is empty'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'state': 'absent', 'purge_projects': True},
+     'purge_projects=true cannot be combined with state=absent'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'batch_size': 0}, 'batch_size must be at least 1, got 0'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'timeout': 0}, 'timeout must be a positive number of seconds'),
+    ({'images': ['  '], 'projects': [CONSUMER]}, 'images: item 0 is empty'),
+    ({'images': [], 'projects': [CONSUMER]}, 'images is empty'),
+    ({'images': [IMG_A], 'status': 'rejected', 'vault_id': 'v1'}, 'vault_id applies only with status=accepted'),
+    ({'images': [IMG_A], 'status': 'accepted', 'vault_id': ' '}, 'vault_id is empty'),
+    ({'images': [IMG_A], 'status': 'accepted', 'project_id': 'xyz'}, "project_id: invalid project id(s): item 0 'xyz'"),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'status': 'accepted'}, 'mutually exclusive'),
+    ({'images': [IMG_A], 'state': 'absent', 'status': 'accepted'}, 'mutually exclusive'),
+    ({'images': [IMG_A]}, 'one of the following is required: projects, status'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'vault_id': 'v1'}, 'missing parameter(s) required by \'vault_id\': status'),
+])
+def test_bad_input_fails_before_any_request(http, args, message):
+    result = run_module(args)
+    assert result['failed'] is True
+    assert message in result['msg']
+    assert len(http.calls) == 0
+
+
+def test_duplicate_projects_warn(ims):
+    ims.image(IMG_A, 'a')
+    result = run_module({'images': [IMG_A, IMG_A.upper()], 'projects': [CONSUMER, CONSUMER.upper()]})
+    assert ims.submissions == [('POST', {'images': [IMG_A], 'projects': [CONSUMER]})]
+    assert any('listed 2 times' in w for w in result['warnings'])
+    assert any('more than once' in w for w in result['warnings'])
+
+
+# ---------------------------------------------------------------- documentation
+
+def _documented(returned):
+    return dict((key, value) for key, value in yaml.safe_load(batch_module.RETURN).items() if returned(value['returned']))
+
+
+def test_return_documents_exactly_the_keys_returned(ims):
+    ims.image(IMG_A, 'a')
+    owner = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    documented = yaml.safe_load(batch_module.RETURN)
+    always = set(key for key, doc in documented.items() if doc['returned'] == 'always')
+    owner_keys = always | {'added', 'removed'}
+    assert set(owner) - STANDARD_KEYS == owner_keys
+    job_keys = set(documented['jobs']['contains'])
+    assert set(owner['jobs'][0]) == job_keys
+
+    ims.job_script = [{'fail': {IMG_A: 'IMG.0099'}}]
+    failed = run_module({'images': [IMG_A], 'projects': [OTHER]})
+    assert set(failed) - STANDARD_KEYS == owner_keys | {'applied', 'not_applied'}
+
+
+def test_return_documents_the_recipient_keys(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'accepted'})
+    documented = yaml.safe_load(batch_module.RETURN)
+    always = set(key for key, doc in documented.items() if doc['returned'] == 'always')
+    assert set(result) - STANDARD_KEYS == always | {'status_changed'}
+    assert PASSWORD not in json.dumps(result)
