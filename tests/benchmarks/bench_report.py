@@ -76,6 +76,29 @@ def describe_machine(root):
 
 # ---------------------------------------------------------------- derived numbers
 
+def import_breakdown(importtime_output, framework='ansible.module_utils.basic'):
+    """What importing a module costs after Ansible's module framework is loaded, from `python -X importtime`.
+
+    Returns [[top-level package, ms], ...], largest first: the self times of every module first imported after
+    the framework, summed by top-level package (so nothing is counted twice; `ansible_collections` is the
+    collection's own code).
+    """
+    entries = []
+    for line in importtime_output.splitlines():
+        if not line.startswith('import time:') or line.count('|') != 2:
+            continue
+        self_us, _cumulative, name = line[len('import time:'):].split('|')
+        if not self_us.strip().isdigit():
+            continue   # the header line
+        entries.append((int(self_us), name.rstrip(), name.strip()))
+    tops = [index for index, (_us, raw, name) in enumerate(entries) if name == framework and raw == ' ' + name]
+    totals = {}
+    for self_us, _raw, name in entries[tops[0] + 1:] if tops else entries:
+        package = name.split('.', 1)[0]
+        totals[package] = totals.get(package, 0) + self_us
+    return [[package, round(us / 1e3, 1)] for package, us in sorted(totals.items(), key=lambda item: -item[1])]
+
+
 def extrapolate(row, timing, loop_task, sample, images):
     """Values of a loop scenario run on `sample` of `images` images, scaled to all of them.
 
@@ -231,12 +254,20 @@ def evaluate_targets(report):
         % (timing['own'] * 1e3, timing['imports'] * 1e3, timing['run'] * 1e3, timing['own_cpu'] * 1e3,
            report['module_time']['ims_image_member_batch']['own'] * 1e3),
         timing['own'] < 0.15,
-        'Of %.0f ms, %.0f ms import the collection\'s code and requests and %.0f ms run the task (%s requests); the '
-        'CPU time of the same span is %.0f ms.%s'
+        'Of %.0f ms, %.0f ms import the module and %.0f ms run the task (%s); the CPU time of the same span is '
+        '%.0f ms. Importing the module loads, by top-level package (self times of one run under python -X importtime, '
+        'which inflates them): %s.%s'
         % (timing['own'] * 1e3, timing['imports'] * 1e3, timing['run'] * 1e3,
            ', '.join('%s x%g' % (route, count) for route, count in sorted(timing['requests_per_run'].items())),
-           timing['own_cpu'] * 1e3, busy)))
+           timing['own_cpu'] * 1e3, _imports_text(timing), busy)))
     return targets
+
+
+def _imports_text(timing, limit=8):
+    packages = timing.get('import_breakdown') or []
+    shown = ['%s %.0f ms' % (name, ms) for name, ms in packages[:limit]]
+    rest = sum(ms for _name, ms in packages[limit:])
+    return ', '.join(shown + (['%d others %.0f ms' % (len(packages) - limit, rest)] if rest else []))
 
 
 def _per_item_overhead(row, profile):
@@ -252,6 +283,55 @@ def _job_observed(profile):
         start += profile['ims'] + interval
         interval = min(profile['poll_max'], interval * profile['poll_factor'])
     return start + profile['ims']
+
+
+# ---------------------------------------------------------------- findings
+
+def findings(report):
+    """Where the time goes, scenario by scenario, in numbers (for the reader who wants to make it faster)."""
+    rows = dict((row['key'], row) for row in report['scenarios'])
+    profile, settings = report['profile'], report['settings']
+    ims = profile['ims']
+    notes = []
+    one, by_name = rows['1'], rows['1n']
+    listings = by_name['stats']['requests'].get('GET /v2/images', 0)
+    notes.append(
+        'Image names cost %d listing request(s) for %d names (`GET /v2/images`, one per name, one after another: '
+        '%.2f s at %g s each); scenario 1n took %.2f s longer than scenario 1, which gives ids.'
+        % (listings, settings['images'], listings * ims, ims, by_name['tasks_time'] - one['tasks_time']))
+    waves = -(-settings['images'] // profile['read_concurrency'])
+    notes.append(
+        'Member reads: %d images are read on a pool of %d threads, %d waves, %.2f s at %g s per read, against %.2f s '
+        'for the one wave the issue\'s bound assumes (the emulator saw at most %d requests at once in scenario 1).'
+        % (settings['images'], profile['read_concurrency'], waves, waves * ims, ims, ims, one['stats']['max_in_flight']))
+    notes.append(
+        'Jobs: the module polls at once, then after %g s, %g s, ...; a %g s job is seen %.2f s after its submission '
+        '(%d polls in scenario 1), within the issue\'s allowance of job + one poll interval (%.2f s).'
+        % (profile['poll_interval'], profile['poll_interval'] * profile['poll_factor'], profile['job'],
+           _job_observed(profile), one['stats']['job_polls'], profile['job'] + profile['poll_interval']))
+    native = rows['3']
+    image_reads = native['stats']['requests'].get('GET /v2/images/{image_id}', 0)
+    scale = (float(native['extrapolated']['images']) / native['extrapolated']['sample']) if native['extrapolated'] else 1.0
+    notes.append(
+        'ims_image_member, one task per image: each task reads the image (`GET /v2/images/{id}`, %d in all), then its '
+        'members, then adds the %d projects one by one; %.2f s of the tasks time is the requests, the other %.2f s '
+        '(%.0f ms per task) is starting a module process per image and Ansible\'s loop.'
+        % (int(round(image_reads * scale)), settings['projects'], native['bound']['modelled'],
+           effective(native, 'tasks_time') - native['bound']['modelled'],
+           (effective(native, 'tasks_time') - native['bound']['modelled']) / settings['images'] * 1e3))
+    for key in ('4', '6u'):
+        row = rows[key]
+        notes.append(
+            'Scenario %s (uri): %.0f ms per loop item beyond the item\'s %g s request, i.e. Ansible running the uri '
+            'module once per item.' % (key, _per_item_overhead(row, profile) * 1e3, ims))
+    hosts = rows['5']
+    notes.append(
+        'Scenario 5: %d module processes start at once on %s usable CPU(s); the requests take %.2f s, the tasks '
+        '%.2f s; at most %d requests reached the emulator at once. The token cache\'s lock let one process obtain '
+        'the token (%d IAM request) while the others waited for it.'
+        % (hosts['forks'], report['machine']['usable_cpus'], hosts['bound']['modelled'], hosts['tasks_time'],
+           hosts['stats']['max_in_flight'], hosts['iam_requests']))
+    return notes
 
 
 # ---------------------------------------------------------------- rendering
@@ -377,6 +457,8 @@ def render_markdown(report):
     if missed:
         out += ['', 'Causes of the missed targets, from the measurements:', '']
         out += ['- **%s** (%s): %s' % (t['id'], t['target'], t['cause']) for t in missed]
+    out += ['', '## Where the time goes', '']
+    out += ['- ' + note for note in findings(report)]
     out += ['', '## Lower bounds and overhead per scenario', '']
     out.append(_md_table(('#', 'bound (issue) s', 'bound (pool) s', 'modelled s', 'tasks s', 'overhead s', 'how the bound is made'),
                          [(row['key'], '%.2f' % row['bound']['issue'], '%.2f' % row['bound']['configured'],
@@ -404,16 +486,17 @@ def render_markdown(report):
     ]
     for module, entry in sorted(report['module_time'].items()):
         out.append(
-            '- **%s**, unchanged single-image task, warm token cache, zero latency (median of %d runs): own time '
+            '- **%s**, unchanged single-image task, warm token cache, zero latency (the median of %d runs): own time '
             '**%.0f ms** = importing the module (collection code, requests) %.0f ms + running it %.0f ms; CPU %.0f ms. '
             'Not counted as its own: interpreter start-up %.0f ms and importing Ansible\'s module framework '
             '(`ansible.module_utils.basic`) %.0f ms. The whole AnsiballZ process, as Ansible runs it: %s. '
-            'Requests per run: %s; IAM requests in all runs: %d; changed runs: %d.'
+            'Requests per run: %s; IAM requests in all runs: %d; changed runs: %d. Import time by top-level '
+            'package (`-X importtime`, self times): %s.'
             % (module, entry['runs'], entry['own'] * 1e3, entry['imports'] * 1e3, entry['run'] * 1e3,
                entry['own_cpu'] * 1e3, entry['bare_interpreter'] * 1e3, entry['framework'] * 1e3,
                '%.0f ms' % (entry['ansiballz_process'] * 1e3) if entry['ansiballz_process'] else 'not measured',
                ', '.join('%s x%g' % (route, count) for route, count in sorted(entry['requests_per_run'].items())),
-               entry['iam_requests'], entry['changed_runs']))
+               entry['iam_requests'], entry['changed_runs'], _imports_text(entry)))
     out += [
         '',
         'The own time is measured in the module process itself (`tests/benchmarks/bench_module_timer.py`): the '

@@ -416,6 +416,14 @@ class Bench(object):
             raise BenchmarkError('the module failed: %s' % redact(result.get('msg', '')))
         return result
 
+    def _import_breakdown(self, fqn, args_file, env):
+        """One more run under `python -X importtime`: what the module's own imports cost, by package."""
+        command = [self.python, '-X', 'importtime', os.path.join(HERE, 'bench_module_timer.py'), fqn, args_file,
+                   os.path.join(self.work, 'importtime.timings.json')]
+        completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=self.work,
+                                   timeout=120, check=False)
+        return bench_report.import_breakdown(completed.stderr.decode('utf-8', 'replace'))
+
     def run_module_time(self):
         """The module's own time on an unchanged single-image task, warm cache, zero latency."""
         runs = self.settings.timing_runs
@@ -465,13 +473,15 @@ class Bench(object):
                 'bare_interpreter': median(bare),
                 'ansiballz_process': median(ansiballz_walls),
             }
-            for phase in ('start', 'framework', 'imports', 'run'):
-                if phase == 'start':
-                    continue
-                entry[phase] = median([p[phase]['wall'] for p in phases])
-                entry[phase + '_cpu'] = median([p[phase]['cpu'] for p in phases])
-            entry['own'] = median([p['imports']['wall'] + p['run']['wall'] for p in phases])
-            entry['own_cpu'] = median([p['imports']['cpu'] + p['run']['cpu'] for p in phases])
+            # the phases of the run whose own time (imports + run) is the median, so that they add up
+            ranked = sorted(phases, key=lambda p: p['imports']['wall'] + p['run']['wall'])
+            typical = ranked[(len(ranked) - 1) // 2]
+            for phase in ('framework', 'imports', 'run'):
+                entry[phase] = typical[phase]['wall']
+                entry[phase + '_cpu'] = typical[phase]['cpu']
+            entry['own'] = entry['imports'] + entry['run']
+            entry['own_cpu'] = entry['imports_cpu'] + entry['run_cpu']
+            entry['import_breakdown'] = self._import_breakdown(fqn, args_file, env)
             results[module] = entry
             self.log('  T    %s: own %.0f ms (imports %.0f + run %.0f), framework import %.0f ms, AnsiballZ process %s'
                      % (module, entry['own'] * 1e3, entry['imports'] * 1e3, entry['run'] * 1e3, entry['framework'] * 1e3,
