@@ -41,6 +41,12 @@ cleanup() {
 }
 trap cleanup EXIT
 stage() { printf '\n== %s\n' "$*"; }
+# Every stage runs even when an earlier one failed, so one CI run shows every problem; the exit code is 1 if any failed.
+FAILED=()
+run() {
+  local name="$1"; shift
+  if ! "$@"; then FAILED+=("$name"); echo "!! stage failed: $name" >&2; fi
+}
 
 # The real Keystone + Glance takes about a minute to install and start: start it now, in the background.
 if want real; then
@@ -67,6 +73,7 @@ cp .ci/get_pip_shim.py "$HOME/.ansible/test/cache/get_pip_${PIPVER}.py"
 COPY="$WORK/copy/ansible_collections/imscloud/sharing"
 mkdir -p "$COPY"
 git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$COPY"
+ansible_test() { (cd "$COPY" && ansible-test "$1" --local --python "$PYVER" --color no "${@:2}"); }
 LINKTREE="$WORK/link"
 make_collection_link_tree "$LINKTREE"
 export ANSIBLE_COLLECTIONS_PATH="$LINKTREE"
@@ -78,20 +85,20 @@ if want sanity; then
     { apt-get update -qq && apt-get install -y -qq shellcheck; } >/dev/null 2>&1 || echo "shellcheck could not be installed; its sanity test will be skipped"
   fi
   stage "ansible-test sanity (python $PYVER)"
-  (cd "$COPY" && ansible-test sanity --local --python "$PYVER" --color no)
-  if grep -rvqhE '^\s*(#|$)' "$COPY"/tests/sanity/ignore-*.txt 2>/dev/null; then echo "tests/sanity has ignore entries" >&2; exit 1; fi
+  run sanity ansible_test sanity
+  if grep -rvqhE '^\s*(#|$)' "$COPY"/tests/sanity/ignore-*.txt 2>/dev/null; then FAILED+=("sanity ignore entries"); fi
 fi
 
 if want units; then
   stage "ansible-test units"
-  (cd "$COPY" && ansible-test units --local --python "$PYVER" --color no)
+  run units ansible_test units
 fi
 
 if want integration; then
   stage "ansible-test integration against the emulator"
   EMU_URL="$("$PY" tests/emulator/harness.py start --seed tests/emulator/seeds/test.yml --pidfile "$EMU_PIDFILE" --max-lifetime 1800)"
   "$PY" tests/integration/make_config.py emulator --url "$EMU_URL" --out "$COPY/tests/integration/integration_config.yml"
-  (cd "$COPY" && ansible-test integration --local --python "$PYVER" --color no)
+  run integration ansible_test integration
   "$PY" tests/emulator/harness.py stop --pidfile "$EMU_PIDFILE"
 fi
 
@@ -104,13 +111,13 @@ if want real && [ -n "$REAL_BG_PID" ]; then
     tail -n 3 "$REAL_LOG"
     stage "ansible-test integration (native targets) against real Glance"
     "$PY" tests/integration/make_config.py glance --openstack-json "$REAL_JSON" --out "$COPY/tests/integration/integration_config.yml"
-    (cd "$COPY" && ansible-test integration --local --python "$PYVER" --color no backend/glance/)
+    run "integration (real Glance)" ansible_test integration backend/glance/
   else
     REAL_BG_PID=""
     tail -n 40 "$REAL_LOG" >&2
     if [ -n "${CI:-}" ] || grep -q 'stack failed to start' "$REAL_LOG"; then
       echo "the real Keystone + Glance failed to start" >&2
-      exit 1
+      FAILED+=("real Glance start")
     fi
     echo "SKIPPED: real Glance tests (the keystone/glance packages could not be installed; see above)" >&2
   fi
@@ -118,32 +125,41 @@ fi
 
 if want lint; then
   stage "ansible-lint (production profile, offline)"
-  ansible-lint --offline
+  run ansible-lint ansible-lint --offline
   stage "antsibull-docs lint-collection-docs"
-  antsibull-docs lint-collection-docs --plugin-docs .
+  run antsibull-docs antsibull-docs lint-collection-docs --plugin-docs .
   stage "antsibull-changelog lint"
-  antsibull-changelog lint
+  run antsibull-changelog antsibull-changelog lint
 fi
 
 if want docs; then
   stage "generated module docs are up to date (docs/modules)"
-  ./scripts/build-docs.sh --check
+  run docs ./scripts/build-docs.sh --check
 fi
 
 if want build; then
   stage "ansible-galaxy collection build + ansible-builder introspect"
-  ansible-galaxy collection build --output-path "$WORK/dist" --force >/dev/null
-  ls "$WORK"/dist/imscloud-sharing-*.tar.gz
-  ansible-galaxy collection install "$WORK"/dist/imscloud-sharing-*.tar.gz -p "$WORK/installed" >/dev/null
-  INTROSPECT="$(ansible-builder introspect --sanitize "$WORK/installed")"
-  echo "$INTROSPECT"
-  grep -q 'requests' <<<"$INTROSPECT" || { echo "ansible-builder introspect does not list requests" >&2; exit 1; }
+  build_and_introspect() {
+    ansible-galaxy collection build --output-path "$WORK/dist" --force >/dev/null &&
+      ls "$WORK"/dist/imscloud-sharing-*.tar.gz &&
+      ansible-galaxy collection install "$WORK"/dist/imscloud-sharing-*.tar.gz -p "$WORK/installed" >/dev/null || return 1
+    local introspect
+    introspect="$(ansible-builder introspect --sanitize "$WORK/installed")" || return 1
+    echo "$introspect"
+    grep -q 'requests' <<<"$introspect" || { echo "ansible-builder introspect does not list requests" >&2; return 1; }
+  }
+  run build build_and_introspect
 fi
 
 if want pytest; then
   stage "pytest: unit, end-to-end and parity tests, with coverage of plugins/module_utils"
   export IMS_REAL_OPENSTACK_JSON="$REAL_JSON"
+  if [ "${#FAILED[@]}" -gt 0 ]; then echo "!! failed so far: ${FAILED[*]}" >&2; fi
   "$PY" -m pytest -q -p no:cacheprovider -n 2 --timeout 600 \
     --cov=plugins/module_utils --cov-report=term --cov-fail-under=90 \
-    tests/unit tests/e2e
+    tests/unit tests/e2e || FAILED+=(pytest)
+fi
+if [ "${#FAILED[@]}" -gt 0 ]; then
+  echo "FAILED stages: ${FAILED[*]}" >&2
+  exit 1
 fi

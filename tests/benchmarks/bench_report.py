@@ -3,6 +3,7 @@
 """The benchmark's report: speed-ups, targets (with the cause of a miss, in numbers), the machine, text and Markdown."""
 
 import importlib.metadata as importlib_metadata
+import importlib.util
 import os
 import platform
 import subprocess
@@ -96,7 +97,22 @@ def import_breakdown(importtime_output, framework='ansible.module_utils.basic'):
     for self_us, _raw, name in entries[tops[0] + 1:] if tops else entries:
         package = name.split('.', 1)[0]
         totals[package] = totals.get(package, 0) + self_us
-    return [[package, round(us / 1e3, 1)] for package, us in sorted(totals.items(), key=lambda item: -item[1])]
+    return [[package, round(us / 1e3, 1), package_kind(package)]
+            for package, us in sorted(totals.items(), key=lambda item: -item[1])]
+
+
+def package_kind(package):
+    """'collection', 'ansible', 'third-party' (installed in site-packages) or 'stdlib'."""
+    if package in ('ansible_collections', 'ansible'):
+        return 'collection' if package == 'ansible_collections' else 'ansible'
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    origin = (spec.origin or '') if spec else ''
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    paths = [origin] + locations
+    return 'third-party' if any('site-packages' in path or 'dist-packages' in path for path in paths) else 'stdlib'
 
 
 def extrapolate(row, timing, loop_task, sample, images):
@@ -255,19 +271,26 @@ def evaluate_targets(report):
            report['module_time']['ims_image_member_batch']['own'] * 1e3),
         timing['own'] < 0.15,
         'Of %.0f ms, %.0f ms import the module and %.0f ms run the task (%s); the CPU time of the same span is '
-        '%.0f ms. Importing the module loads, by top-level package (self times of one run under python -X importtime, '
-        'which inflates them): %s.%s'
+        '%.0f ms. Importing the module loads (self times in ms of one run under python -X importtime, which inflates '
+        'them): %s.%s'
         % (timing['own'] * 1e3, timing['imports'] * 1e3, timing['run'] * 1e3,
            ', '.join('%s x%g' % (route, count) for route, count in sorted(timing['requests_per_run'].items())),
            timing['own_cpu'] * 1e3, _imports_text(timing), busy)))
     return targets
 
 
-def _imports_text(timing, limit=8):
+def _imports_text(timing):
     packages = timing.get('import_breakdown') or []
-    shown = ['%s %.0f ms' % (name, ms) for name, ms in packages[:limit]]
-    rest = sum(ms for _name, ms in packages[limit:])
-    return ', '.join(shown + (['%d others %.0f ms' % (len(packages) - limit, rest)] if rest else []))
+
+    def total(kind):
+        return sum(entry[1] for entry in packages if entry[2] == kind)
+
+    third = ', '.join('%s %.0f' % (name, ms) for name, ms, kind in packages if kind == 'third-party' and ms >= 0.5)
+    stdlib = [entry for entry in packages if entry[2] == 'stdlib']
+    return ('the collection\'s code %.0f ms, more of Ansible\'s module_utils %.0f ms, third-party packages %.0f ms '
+            '(%s), standard library modules %.0f ms (%d packages; largest: %s)'
+            % (total('collection'), total('ansible'), total('third-party'), third, total('stdlib'), len(stdlib),
+               ', '.join('%s %.0f' % (name, ms) for name, ms, _kind in stdlib[:4])))
 
 
 def _per_item_overhead(row, profile):
@@ -490,8 +513,8 @@ def render_markdown(report):
             '**%.0f ms** = importing the module (collection code, requests) %.0f ms + running it %.0f ms; CPU %.0f ms. '
             'Not counted as its own: interpreter start-up %.0f ms and importing Ansible\'s module framework '
             '(`ansible.module_utils.basic`) %.0f ms. The whole AnsiballZ process, as Ansible runs it: %s. '
-            'Requests per run: %s; IAM requests in all runs: %d; changed runs: %d. Import time by top-level '
-            'package (`-X importtime`, self times): %s.'
+            'Requests per run: %s; IAM requests in all runs: %d; changed runs: %d. What importing the module loads '
+            '(self times in ms under `python -X importtime`, which inflates them): %s.'
             % (module, entry['runs'], entry['own'] * 1e3, entry['imports'] * 1e3, entry['run'] * 1e3,
                entry['own_cpu'] * 1e3, entry['bare_interpreter'] * 1e3, entry['framework'] * 1e3,
                '%.0f ms' % (entry['ansiballz_process'] * 1e3) if entry['ansiballz_process'] else 'not measured',

@@ -143,7 +143,11 @@ class Bench(object):
         }
         base_config = {'latency': self.latency, 'job_duration': s.job}
         self.emu = Emulator(seed=self.seeds['base'], extra_args=['--config', json.dumps(base_config)], max_lifetime=3600)
-        self.variables = self._write_vars()
+        try:
+            self.variables = self._write_vars()
+        except Exception:
+            self.emu.stop()
+            raise
         return self
 
     def __exit__(self, *exc_info):
@@ -416,10 +420,9 @@ class Bench(object):
             raise BenchmarkError('the module failed: %s' % redact(result.get('msg', '')))
         return result
 
-    def _import_breakdown(self, fqn, args_file, env):
+    def _import_breakdown(self, driver, env):
         """One more run under `python -X importtime`: what the module's own imports cost, by package."""
-        command = [self.python, '-X', 'importtime', os.path.join(HERE, 'bench_module_timer.py'), fqn, args_file,
-                   os.path.join(self.work, 'importtime.timings.json')]
+        command = driver[:1] + ['-X', 'importtime'] + driver[1:] + [os.path.join(self.work, 'importtime.timings.json')]
         completed = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=self.work,
                                    timeout=120, check=False)
         return bench_report.import_breakdown(completed.stderr.decode('utf-8', 'replace'))
@@ -429,7 +432,9 @@ class Bench(object):
         runs = self.settings.timing_runs
         self.reset(zero_latency=True)
         cache = self.fresh_cache('module-time')
-        env = self.ansible_env(cache, PYTHONPATH=self.tree)
+        # byte-code cached (outside the checkout), as for any installed collection: the import cost, not compiling
+        env = self.ansible_env(cache, PYTHONPATH=self.tree, PYTHONPYCACHEPREFIX=os.path.join(self.work, 'pycache'))
+        env.pop('PYTHONDONTWRITEBYTECODE', None)
         results = {}
         owner = bench_seed.owner_auth(self.emu.url)
         image, projects = self.images(1)[0], self.projects()
@@ -449,12 +454,13 @@ class Bench(object):
                 json.dump({'ANSIBLE_MODULE_ARGS': args}, handle)
             os.chmod(args_file, 0o600)
             fqn = '%s.plugins.modules.%s' % (COLLECTION, module)
+            driver = [self.python, os.path.join(HERE, 'bench_module_timer.py'), fqn, args_file]
+            self._timed(driver + [os.path.join(self.work, 'warm-up.timings.json')], env)   # fills the byte-code cache
             self.emu.reset_stats()
             phases, changed = [], []
             for index in range(runs):
                 timings_file = os.path.join(self.work, '%s.timings.%d.json' % (module, index))
-                _wall, stdout = self._timed([self.python, os.path.join(HERE, 'bench_module_timer.py'), fqn, args_file,
-                                             timings_file], env)
+                _wall, stdout = self._timed(driver + [timings_file], env)
                 changed.append(self._module_result(stdout).get('changed'))
                 with open(timings_file) as handle:
                     phases.append(json.load(handle))
@@ -481,7 +487,7 @@ class Bench(object):
                 entry[phase + '_cpu'] = typical[phase]['cpu']
             entry['own'] = entry['imports'] + entry['run']
             entry['own_cpu'] = entry['imports_cpu'] + entry['run_cpu']
-            entry['import_breakdown'] = self._import_breakdown(fqn, args_file, env)
+            entry['import_breakdown'] = self._import_breakdown(driver, env)
             results[module] = entry
             self.log('  T    %s: own %.0f ms (imports %.0f + run %.0f), framework import %.0f ms, AnsiballZ process %s'
                      % (module, entry['own'] * 1e3, entry['imports'] * 1e3, entry['run'] * 1e3, entry['framework'] * 1e3,

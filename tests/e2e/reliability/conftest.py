@@ -15,7 +15,7 @@ for _path in (HERE, EMULATOR_DIR):
         sys.path.insert(0, _path)
 
 from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
-from relsupport import SEED_FILE, Workspace  # noqa: E402  pylint: disable=wrong-import-position
+from relsupport import SEED_FILE, Workspace, record_figures  # noqa: E402  pylint: disable=wrong-import-position
 
 # Jobs end 0.2 s after submission: long enough to be polled, short enough for many runs.
 JOB_DURATION = 0.2
@@ -40,3 +40,12 @@ def emu(emulator):
 @pytest.fixture
 def workspace(tmp_path):
     return Workspace(tmp_path)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Record each test's outcome and duration in the figures report, so the page counts failures too."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == 'call' or (report.when == 'setup' and not report.passed):
+        record_figures('outcome', test=item.nodeid, outcome=report.outcome, seconds=round(call.duration, 1))

@@ -178,6 +178,10 @@ class Workspace(object):
                                    env=env if env is not None else self.env(), capture_output=True, text=True,
                                    timeout=timeout, check=False)
         elapsed = time.monotonic() - started
+        # kept next to the playbook for whoever investigates a failure
+        for stream, text in (('stdout', completed.stdout), ('stderr', completed.stderr)):
+            with open(os.path.join(self.path, 'playbook-%d.%s' % (self.runs, stream)), 'w', encoding='utf-8') as handle:
+                handle.write(text)
         results = None
         if collect and os.path.isfile(results_path):
             with open(results_path, encoding='utf-8') as handle:
@@ -190,7 +194,8 @@ def record_figures(section, **figures):
     path = os.environ.get(REPORT_ENV)
     if not path:
         return
-    entry = dict(figures, section=section, test=os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0])
+    entry = dict(figures, section=section)
+    entry.setdefault('test', os.environ.get('PYTEST_CURRENT_TEST', '').split(' ')[0])
     line = json.dumps(entry, sort_keys=True) + '\n'
     with open(path, 'a', encoding='utf-8') as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

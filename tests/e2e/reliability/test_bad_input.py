@@ -54,8 +54,8 @@ def member_cases():
              ['owner options', 'recipient options', 'members', 'status']),
         case('purge_members with member', MEMBER, dict(share, members=[C], purge_members=True, member=C),
              ['owner options', 'recipient options', 'purge_members', 'member']),
-        case('set_shared_visibility with vault_id', MEMBER, dict(share, members=[C], set_shared_visibility=True,
-                                                                  vault_id='vault-1'),
+        case('set_shared_visibility with vault_id', MEMBER,
+             dict(share, members=[C], set_shared_visibility=True, vault_id='vault-1'),
              ['set_shared_visibility', 'vault_id', 'cannot be combined']),
         case('purge_members with state=absent', MEMBER, dict(share, members=[C], purge_members=True, state='absent'),
              ['purge_members=true', 'state=absent', 'members: []']),
@@ -73,8 +73,8 @@ def member_cases():
              ['image', 'empty', 'name or id']),
         case('blank image', MEMBER, {'image': '   ', 'members': [C]},
              ['image', 'empty', 'name or id']),
-        case('members not a list of strings', MEMBER, dict(share, members=[{'id': C}]),
-             ['members', 'str']),
+        case('members item not a string', MEMBER, dict(share, members=[{'id': C}]),
+             ['members', 'item 0', C, HEX_RULE]),
     ]
 
 
@@ -116,15 +116,16 @@ def batch_cases():
 
 
 def connection_cases(url, files):
-    share = {'image': 'shareable-01', 'members': [C]}
     auth = password_auth(url, 'owner-user')
+    image = {'image': 'shareable-01', 'members': [C]}
+    share = dict(image, auth=auth)
     aksk = {'access_key': USERS['owner-user']['access_key'], 'secret_key': USERS['owner-user']['secret_key']}
     without = dict((key, value) for key, value in auth.items() if key != 'user_domain_name')
     unscoped = dict((key, value) for key, value in auth.items() if key != 'project_id')
     return [
         case('unknown key in auth', MEMBER, dict(share, auth=dict(auth, passwd='x')),
              ['auth.passwd', 'Supported parameters', 'password']),
-        case('unknown key in a cloud dict', MEMBER, dict(share, cloud={'auth': dict(auth, pass_word='x')}),
+        case('unknown key in a cloud dict', MEMBER, dict(image, cloud={'auth': dict(auth, pass_word='x')}),
              ['pass_word', 'cloud.auth', 'Allowed keys', 'password']),
         case('AK/SK without project_id', BATCH, {'images': ['shareable-01'], 'projects': [C], 'auth': aksk,
                                                  'ims_endpoint': url},
@@ -145,7 +146,7 @@ def connection_cases(url, files):
              ['auth.auth_url', 'ftp://127.0.0.1/v3', 'https://']),
         case('auth_url of Keystone v2', MEMBER, dict(share, auth=dict(auth, auth_url='http://127.0.0.1:9/v2.0')),
              ['auth.auth_url', 'http://127.0.0.1:9/v2.0', '/v3']),
-        case('unknown auth_type', MEMBER, dict(share, auth=auth, auth_type='kerberos'),
+        case('unknown auth_type', MEMBER, dict(share, auth_type='kerberos'),
              ['auth_type', 'kerberos', 'password, token, aksk']),
         case('unknown interface', MEMBER, dict(share, interface='private'),
              ['interface', 'private', 'public, internal, admin']),
@@ -153,9 +154,9 @@ def connection_cases(url, files):
         case('retries negative', MEMBER, dict(share, retries=-1), ['retries', '-1', '>= 0']),
         case('missing CA bundle', MEMBER, dict(share, ca_cert='/nonexistent/ca.pem'),
              ['ca_cert', '/nonexistent/ca.pem', 'does not exist']),
-        case('malformed clouds.yaml', MEMBER, dict(share, cloud='broken'),
+        case('malformed clouds.yaml', MEMBER, dict(image, cloud='broken'),
              ['cannot parse', files['malformed'], 'line'], env={'OS_CLIENT_CONFIG_FILE': files['malformed']}),
-        case('clouds.yaml whose clouds is a list', MEMBER, dict(share, cloud='devstack'),
+        case('clouds.yaml whose clouds is a list', MEMBER, dict(image, cloud='devstack'),
              ['"clouds"', files['list'], 'mapping'], env={'OS_CLIENT_CONFIG_FILE': files['list']}),
         case('clouds.yaml without the cloud', BATCH, {'images': ['shareable-01'], 'projects': [C], 'cloud': 'production'},
              ["cloud='production'", files['valid'], 'clouds defined there: devstack'],
@@ -163,12 +164,15 @@ def connection_cases(url, files):
         case('cloud named but no clouds.yaml', INFO, {'images': ['shareable-01'], 'cloud': 'devstack'},
              ["cloud='devstack'", 'no clouds.yaml was found', files['missing']],
              env={'OS_CLIENT_CONFIG_FILE': files['missing']}),
-        case('cloud dict with auth', MEMBER, dict(share, cloud={'auth': auth}, auth=auth),
+        case('cloud dict with auth', MEMBER, dict(share, cloud={'auth': auth}),
              ['cloud is a dict', 'auth', 'cannot be combined']),
     ]
 
 
-def write_clouds_files(directory, url):
+def write_clouds_files(workspace_path, url):
+    # not in the playbook's directory, where ./clouds.yaml would be found
+    directory = os.path.join(workspace_path, 'clouds')
+    os.mkdir(directory)
     files = {'malformed': os.path.join(directory, 'malformed-clouds.yaml'),
              'list': os.path.join(directory, 'list-clouds.yaml'),
              'valid': os.path.join(directory, 'clouds.yaml'),
@@ -196,7 +200,8 @@ def test_bad_input_fails_before_any_request(emu, workspace, group):
         if bad['env']:
             task['environment'] = bad['env']
         tasks.append(task)
-    defaults = {'auth': password_auth(emu.url, 'owner-user')}
+    # the connection cases give their own credentials (a cloud dict cannot be combined with auth)
+    defaults = None if group == GROUPS[2] else {'auth': password_auth(emu.url, 'owner-user')}
     run = workspace.run(play(tasks, module_defaults=defaults), collect=['case_%d' % n for n in range(len(cases))])
     stats = emu.stats()
 

@@ -1,0 +1,190 @@
+# Copyright: (c) imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Render docs/reliability.md from the figures the reliability suite wrote (one JSON object per line).
+
+    IMS_RELIABILITY_REPORT=/tmp/reliability.jsonl python -m pytest -n 2 tests/e2e/reliability
+    python tests/e2e/reliability/write_report.py /tmp/reliability.jsonl docs/reliability.md
+"""
+
+import argparse
+import collections
+import datetime
+import json
+import sys
+
+# The settings of the fault runs (tests/e2e/reliability/test_faults.py), repeated on the page.
+FAULT_SETTINGS = ('Every IMS route fails 20 % of its requests (its own seeded rule: 429 with `Retry-After: 1`, 500, 503, '
+                  'or a dropped connection, equally likely); `POST /v3/auth/tokens` gets 429 in 10 % of requests. '
+                  'Modules run with `retries: 8`, `token_cache: false` (so every task authenticates), batch '
+                  '`timeout: 3`; emulator jobs take 0.2 s.')
+
+
+def load(path):
+    entries = collections.defaultdict(list)
+    with open(path, encoding='utf-8') as handle:
+        for line in handle:
+            if line.strip():
+                entry = json.loads(line)
+                entries[entry['section']].append(entry)
+    return entries
+
+
+def table(header, rows):
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + '|'.join('---' for _column in header) + '|']
+    lines.extend('| ' + ' | '.join(str(cell) for cell in row) + ' |' for row in rows)
+    return lines
+
+
+def yes_no(value):
+    return 'yes' if value else 'NO'
+
+
+def kinds(by_kind):
+    return ', '.join('%s %d' % (kind, by_kind[kind]) for kind in sorted(by_kind)) or 'none'
+
+
+def outcome_section(entries):
+    outcomes = entries.get('outcome', [])
+    counts = collections.Counter(entry['outcome'] for entry in outcomes)
+    lines = ['## Test run', '',
+             '%d tests: %d passed, %d failed%s. Longest: %s.' % (
+                 len(outcomes), counts['passed'], counts['failed'],
+                 (', %d skipped' % counts['skipped']) if counts['skipped'] else '',
+                 ', '.join('%s (%.0f s)' % (entry['test'].split('::', 1)[1], entry['seconds'])
+                           for entry in sorted(outcomes, key=lambda e: -e['seconds'])[:3]))]
+    failed = [entry['test'] for entry in outcomes if entry['outcome'] == 'failed']
+    if failed:
+        lines += ['', 'Failed (open bugs; each test names the cause):', '']
+        lines += ['- `%s`' % test for test in sorted(failed)]
+    return lines
+
+
+def faults_section(entries):
+    runs = sorted(entries.get('faults', []), key=lambda entry: entry['seed'])
+    rows = [(run['seed'], run['ims_requests'], run['token_requests'], '%d (%s)' % (run['faults'], kinds(run['faults_by_kind'])),
+             run['iam_faults'], run['batch_submission_faults'], run['jobs'], run['duplicate_jobs'], yes_no(run['converged']),
+             run['rerun_changed'] if run['rerun_changed'] is not None else 'failed') for run in runs]
+    total_faults = sum(run['faults'] for run in runs)
+    lines = ['## Faults', '', FAULT_SETTINGS, '',
+             'Each seed runs eight scenarios in one play: `ims_image_member` add, purge, remove and accept, '
+             '`ims_image_member_batch` add, purge, remove and accept. Then the faults are cleared, the membership of '
+             'every image is compared with the declared one, the emulator\'s jobs are checked for an (operation, image, '
+             'project) triple in two jobs and its responses for a native write that succeeded twice, and the same play '
+             'runs again. A fault on a batch submission leaves it uncertain: the module watches the members instead of '
+             'sending it again blindly.', '']
+    lines += table(['seed', 'IMS requests', 'token requests', 'faults injected', 'IAM 429s', 'faults on batch submissions',
+                    'jobs', 'pairs in 2 jobs', 'converged', 're-run: changed tasks'], rows)
+    converged = sum(1 for run in runs if run['converged'])
+    quiet_reruns = sum(1 for run in runs if run['rerun_changed'] == 0)
+    lines += ['', '%d faults injected over %d seeds; %d of %d runs converged to the declared membership, %d of %d '
+              're-runs reported no change.' % (total_faults, len(runs), converged, len(runs), quiet_reruns, len(runs))]
+    lost = entries.get('lost_response', [])
+    if lost:
+        lines += ['', 'Lost responses (the request is processed, the answer never arrives):', '']
+        for entry in lost:
+            lines.append('- `%s`: %s.' % (entry['module'], 'one job, no second submission' if entry['jobs'] == 1
+                                          else '%d attempts, one member added, the retry met 409 and counted as done'
+                                          % entry['submissions']))
+    return lines
+
+
+def listed_cases(title, entries, fields):
+    lines = ['## ' + title, '']
+    for entry in entries:
+        lines.append('- ' + fields(entry))
+    return lines
+
+
+def bad_input_section(entries):
+    groups = entries.get('bad_input', [])
+    rows = [(group['group'], group['cases'], group['clear'], group['requests']) for group in groups]
+    lines = ['## Bad input', '',
+             'Each case is a task that must fail before any request, with a message naming the parameter, the bad value '
+             'and what is allowed; the emulator counts the requests.', '']
+    lines += table(['group', 'cases', 'clear message', 'requests sent'], rows)
+    lines += ['', '%d bad inputs tried, %d rejected with a clear message, %d requests sent.' % (
+        sum(g['cases'] for g in groups), sum(g['clear'] for g in groups), sum(g['requests'] for g in groups))]
+    lines += ['', 'Valid edge cases: duplicates in a list are a warning and count once; non-ASCII image names '
+              '(`bild-grün-日本`) resolve on the owner and the recipient side, non-ASCII project ids are refused.']
+    for entry in entries.get('long_lists', []):
+        lines.append('')
+        lines.append('No list option has a documented maximum: a list of %d projects works (%d image-project pairs, '
+                     '%d batch jobs of at most 100 projects), and its re-run changes nothing.'
+                     % (entry['members'], entry['pairs'], entry['jobs']))
+    return lines
+
+
+def secrets_section(entries):
+    lines = ['## Secrets', '',
+             'Every module runs with `-vvvv` and `ANSIBLE_DEBUG=1` (and `ANSIBLE_LOG_PATH`) with a password (auth dict, '
+             'cloud dict, clouds.yaml), a user token (`auth.token`) and AK/SK, plus failing tasks (wrong password, wrong '
+             'secret key, bad input). The secrets come from an extra-vars file, as AWX passes them. Searched: stdout, '
+             'stderr, the Ansible log, the registered results, Ansible\'s temporary directories, every file of the '
+             'token cache and every file name there.', '',
+             'A leak is a password, a secret key or the user\'s token anywhere, or a token IAM issued to a module '
+             'anywhere but in the cache record (`<sha256>.json`, mode 0600) of the identity it was issued to.', '']
+    for entry in entries.get('secrets', []):
+        lines.append('%d secret values, %d places (%d bytes) searched: **%d leaks found**.' % (
+            entry['secrets'], entry['places'], entry['bytes'], entry['leaks']))
+        lines += ['', 'Not counted as leaks: with `ANSIBLE_DEBUG`, ansible-core itself prints each module\'s arguments '
+                  '(secrets included, %d lines in this run: `done with _execute_module (...)`), as its documentation '
+                  'of `ANSIBLE_DEBUG` warns ("Debug output can also include secret information despite no_log settings '
+                  'being enabled"). Never enable `ANSIBLE_DEBUG` in production.' % entry['core_debug_lines']]
+    cache = entries.get('token_cache', [])
+    if cache:
+        lines += ['', 'Token cache: files 0600 in a 0700 directory, named by a hash.', ''] + [
+            '- %s: %s.' % (entry['case'], 'yes' if entry['ignored'] else 'NO') for entry in cache]
+    return lines
+
+
+def other_sections(entries):
+    lines = listed_cases('Tokens revoked or expiring', entries.get('tokens', []), lambda e: '%s: %s, %d token requests, %d times 401.' % (
+        e['case'], 'succeeded' if e['succeeded'] else 'failed with a message naming IAM and the 401', e['token_requests'],
+        e['unauthorized']))
+    lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), lambda e: '%s: %s.' % (
+        e['case'], 'converged' if e['converged'] else 'did NOT converge'))
+    for entry in entries.get('tls', []):
+        figures = (entry['verified_tasks'], entry['refused_without_ca'], entry['attempts_on_refusal'])
+        lines += ['', '## TLS', '', '`validate_certs` defaults to true. With `ca_cert` (a CA made by the test) %d tasks '
+                  'work over HTTPS; without it, or with another CA, %d tasks fail with `CERTIFICATE_VERIFY_FAILED` after '
+                  '%d attempt (certificate errors are not retried).' % figures]
+    lines += ['', '## Concurrency', '']
+    for entry in entries.get('concurrency', []):
+        lines.append('%d module processes (20 hosts, 20 forks, IAM answering in 2 s) shared one token cache: %d IAM '
+                     'request; up to %d requests were in flight at once.' % (entry['processes'], entry['iam_requests'],
+                                                                             entry['max_in_flight']))
+    for entry in entries.get('concurrency_writers', []):
+        lines.append('')
+        lines.append('%d processes wrote and read one cache record %d times in all: %d corrupt reads, no corrupt or '
+                     'temporary file left.' % (entry['processes'], entry['writes'], entry['corrupt_reads']))
+    return lines
+
+
+def render(entries, generated):
+    lines = ['# Reliability', '',
+             'What the reliability suite (`tests/e2e/reliability`, part of `./scripts/test.sh`) measured, against the '
+             'emulator, through real `ansible-playbook` runs. Generated on %s by:' % generated, '', '```console',
+             '$ IMS_RELIABILITY_REPORT=/tmp/reliability.jsonl python -m pytest -n 2 tests/e2e/reliability',
+             '$ python tests/e2e/reliability/write_report.py /tmp/reliability.jsonl docs/reliability.md', '```', '']
+    lines += outcome_section(entries) + ['']
+    lines += faults_section(entries) + ['']
+    lines += bad_input_section(entries) + ['']
+    lines += secrets_section(entries) + ['']
+    lines += other_sections(entries)
+    return '\n'.join(lines).rstrip() + '\n'
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Render docs/reliability.md from the reliability figures.')
+    parser.add_argument('figures', help='the JSON-lines file written through IMS_RELIABILITY_REPORT')
+    parser.add_argument('output', help='the Markdown page to write')
+    args = parser.parse_args(argv)
+    generated = datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d')
+    page = render(load(args.figures), generated)
+    with open(args.output, 'w', encoding='utf-8') as handle:
+        handle.write(page)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
