@@ -40,7 +40,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-stage() { printf '\n== %s\n' "$*"; }
+stage() { printf '\n== [%4ss] %s\n' "$SECONDS" "$*"; }
 # Every stage runs even when an earlier one failed, so one CI run shows every problem; the exit code is 1 if any failed.
 FAILED=()
 run() {
@@ -142,7 +142,7 @@ if want build; then
   build_and_introspect() {
     ansible-galaxy collection build --output-path "$WORK/dist" --force >/dev/null &&
       ls "$WORK"/dist/imscloud-sharing-*.tar.gz &&
-      ansible-galaxy collection install "$WORK"/dist/imscloud-sharing-*.tar.gz -p "$WORK/installed" >/dev/null || return 1
+      ansible-galaxy collection install --force "$WORK"/dist/imscloud-sharing-*.tar.gz -p "$WORK/installed" >/dev/null || return 1
     local introspect
     introspect="$(ansible-builder introspect --sanitize "$WORK/installed")" || return 1
     echo "$introspect"
@@ -159,6 +159,7 @@ if want pytest; then
     --cov=plugins/module_utils --cov-report=term --cov-fail-under=90 \
     tests/unit tests/e2e || FAILED+=(pytest)
 fi
+# On success the last line is pytest's summary (CI reads it); on failure, the list of failed stages.
 if [ "${#FAILED[@]}" -gt 0 ]; then
   echo "FAILED stages: ${FAILED[*]}" >&2
   exit 1

@@ -199,6 +199,10 @@ notes:
     catalog, never the password or keys. Concurrent runs take a file lock so that only one of them requests a new token."
   - "Every option is checked before the first request: conflicting or missing settings fail with a message that names
     them and what is allowed."
+  - "When a task fails, its result has C(msg) (one line, with what to do about it where that is known) and C(error),
+    a dictionary with C(status) (the HTTP status, null for an error found before any request), C(code) (the service's
+    error code, such as C(IMG.0088), C(APIGW.0301) or C(IAM.0012)), C(message), C(request_id), C(method) and C(url).
+    Module-specific facts (for example C(job_id), C(fail_reason), C(applied) and C(not_applied)) stand beside them."
 '''
 
     # imscloud.sharing.connection.wait: for modules that start asynchronous jobs.

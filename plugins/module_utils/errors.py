@@ -147,8 +147,11 @@ class IMSError(Exception):
 
     def __init__(self, message: str, status: Optional[int] = None, code: Optional[str] = None,
                  request_id: Optional[str] = None, method: Optional[str] = None, url: Optional[str] = None,
-                 details: Optional[dict] = None, service: str = 'IMS') -> None:
+                 details: Optional[dict] = None, service: str = 'IMS', context: Optional[str] = None,
+                 hint: Optional[str] = None) -> None:
         self.message = message
+        self.context = context
+        self.hint = hint
         self.status = status
         self.code = code
         self.request_id = request_id
@@ -159,6 +162,27 @@ class IMSError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
+        text = self._describe()
+        if self.context:
+            text = '%s: %s' % (self.context, text)
+        if self.hint:
+            text = '%s. %s' % (text.rstrip('. '), self.hint)
+        return text
+
+    def with_context(self, context: Optional[str] = None, hint: Optional[str] = None, **details: Any) -> IMSError:
+        """A copy that says what was being done (context, before) and what to do about it (hint, after).
+
+        The service's own message stays as it was in to_dict(); the hint is also reported as a detail.
+        """
+        merged = dict(self.details)
+        merged.update(details)
+        if hint:
+            merged['hint'] = hint
+        return IMSError(self.message, status=self.status, code=self.code, request_id=self.request_id,
+                        method=self.method, url=self.url, details=merged, service=self.service,
+                        context=context or self.context, hint=hint or self.hint)
+
+    def _describe(self) -> str:
         if not self.method or not self.url:
             return self.message
         text = '%s request failed: %s %s' % (self.service, self.method, self.url)
@@ -176,17 +200,15 @@ class IMSError(Exception):
         return text
 
     def to_dict(self) -> dict:
-        """The fixed keys plus the details; a detail never replaces a fixed key (a job's 'status' stays in details)."""
-        result = dict(self.details)
-        result.update({
+        """The fixed keys that say what failed where. Details are reported beside them, not inside, by IMSModule."""
+        return {
             'status': self.status,
             'code': self.code,
             'message': self.message,
             'request_id': self.request_id,
             'method': self.method,
             'url': self.url,
-        })
-        return result
+        }
 
     def redact(self, secrets: Iterable[Optional[str]]) -> IMSError:
         """Mask any secret a service echoed back in its message or in string details (in place; returns self)."""

@@ -64,6 +64,26 @@ def validate_project_ids(name, values, allow_empty=False):
     return deduplicated, warnings
 
 
+def validate_image_refs(name: str, values: list | None) -> tuple[list[str], list[str]]:
+    """Check image names or ids given in the option ``name``, before any request.
+
+    Returns ``(references, warnings)``: the references stripped, in first-seen order, without duplicates (each
+    duplicate gives a warning). Raises IMSError naming the option when the list or one of its items is empty.
+    """
+    references, warnings = [], []
+    for index, value in enumerate(values or []):
+        text = value.strip() if isinstance(value, str) else ''
+        if not text:
+            raise IMSError('%s: item %d is empty (%r); give an image name or id' % (name, index, value))
+        if text in references:
+            warnings.append('%s: image %s is listed more than once; it counts once' % (name, text))
+            continue
+        references.append(text)
+    if not references:
+        raise IMSError('%s is empty: give at least one image name or id' % name)
+    return references, warnings
+
+
 def validate_project_id(name, value):
     """Check one project id (for options such as ``member``); returns it lower-cased."""
     return validate_project_ids(name, [value])[0][0]

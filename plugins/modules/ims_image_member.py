@@ -258,25 +258,13 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.membership import
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import predict_members
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import summarize_changes
+from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_id
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 
 OWNER_OPTIONS = ('members', 'purge_members', 'set_shared_visibility')
 RECIPIENT_OPTIONS = ('status', 'member', 'vault_id')
-
-
-def _with_hint(err, hint, **details):
-    """A copy of err whose message ends with what to do (hint) and whose details carry extra keys."""
-    if not hint and not details:
-        return err
-    message = '%s. %s' % (err.message.rstrip('. '), hint) if hint and err.message else (hint or err.message)
-    merged = dict(err.details)
-    merged.update(details)
-    if hint:
-        merged['hint'] = hint
-    return IMSError(message, status=err.status, code=err.code, request_id=err.request_id, method=err.method,
-                    url=err.url, details=merged, service=err.service)
 
 
 class ImageMemberModule(IMSModule):
@@ -296,6 +284,7 @@ class ImageMemberModule(IMSModule):
 
     def _validate(self):
         p = self.params
+        validate_image_refs('image', [p['image']])
         owner = [name for name in OWNER_OPTIONS if p[name] not in (None, False)]
         recipient = [name for name in RECIPIENT_OPTIONS if p[name] is not None]
         if owner and recipient:
@@ -342,14 +331,13 @@ class ImageMemberModule(IMSModule):
             if err.status not in (None, 404):
                 raise
             if side == 'owner':
-                raise _with_hint(err, 'Check the name (an exact, case-sensitive match) or give the image id; the '
-                                      'credentials must be scoped to the project that owns the image')
+                raise err.with_context(None, 'Check the name (an exact, case-sensitive match) or give the image id; the '
+                                       'credentials must be scoped to the project that owns the image')
             project_id = self.client.project_id
             hint = ('Nothing to accept or reject: ask the image owner to add project %s as a member, or check the '
                     'name (an exact match) or id' % project_id)
-            raise IMSError('image %s is not shared with project %s (or does not exist). %s'
-                           % (self.params['image'], project_id, hint), status=err.status, request_id=err.request_id,
-                           method=err.method, url=err.url, details=dict(err.details, hint=hint))
+            raise err.with_context('image %s is not shared with project %s (or does not exist)'
+                                   % (self.params['image'], project_id), hint)
 
     def _report(self, image, changes, before_members, after_members, before_visibility, after_visibility):
         result = dict(changed=bool(changes), image={'id': image.get('id'), 'name': image.get('name')},
@@ -375,7 +363,7 @@ class ImageMemberModule(IMSModule):
         except IMSError as err:
             if err.status == 403 and image.get('visibility') == 'private':
                 return [], True
-            raise _with_hint(err, explain_member_error(err, 'list', image, self.client.project_id))
+            raise err.with_context(None, explain_member_error(err, 'list', image, self.client.project_id))
 
     def _run_owner(self, desired):
         p = self.params
@@ -400,7 +388,7 @@ class ImageMemberModule(IMSModule):
             try:
                 self.client.set_image_visibility(image['id'], 'shared')
             except IMSError as err:
-                raise _with_hint(err, explain_member_error(err, 'set_visibility', image, self.client.project_id))
+                raise err.with_context(None, explain_member_error(err, 'set_visibility', image, self.client.project_id))
             done.extend(visibility_change)
             if hidden:
                 # members kept while the image was private are listed again now: plan against them
@@ -408,7 +396,7 @@ class ImageMemberModule(IMSModule):
                 changes = plan_membership_changes(current, desired, p['state'], p['purge_members'])
 
         after = dict((member['member_id'], member) for member in current)
-        for change in changes:
+        for position, change in enumerate(changes):
             member_id = change['member_id']
             try:
                 if change['op'] == 'add':
@@ -418,9 +406,14 @@ class ImageMemberModule(IMSModule):
                     after.pop(member_id, None)
             except IMSError as err:
                 applied = summarize_changes(done)
-                raise _with_hint(err, explain_member_error(err, change['op'], image, self.client.project_id, member_id),
-                                 changed=bool(done), added=applied['added'], removed=applied['removed'],
-                                 visibility_changed=applied['visibility_changed'])
+                context = '%s member %s %s image %s failed' % (
+                    'adding' if change['op'] == 'add' else 'removing', member_id,
+                    'to' if change['op'] == 'add' else 'from', image.get('name') or image['id'])
+                raise err.with_context(
+                    context, explain_member_error(err, change['op'], image, self.client.project_id, member_id),
+                    changed=bool(done), added=applied['added'], removed=applied['removed'],
+                    visibility_changed=applied['visibility_changed'], failed_member=member_id,
+                    not_applied=[dict(op=c['op'], member_id=c['member_id']) for c in changes[position:]])
             done.append(change)
         return self._report(image, done, current, list(after.values()), before_visibility, after_visibility)
 
@@ -462,7 +455,7 @@ class ImageMemberModule(IMSModule):
         try:
             updated = self.client.update_member_status(image['id'], member_id, p['status'], vault_id=p['vault_id'])
         except IMSError as err:
-            raise _with_hint(err, explain_member_error(err, 'set_status', image, self.client.project_id, member_id))
+            raise err.with_context(None, explain_member_error(err, 'set_status', image, self.client.project_id, member_id))
         after = dict(current)
         after.update(updated or {})
         return self._report(image, changes, [current], [member_view(after)], None, None)

@@ -109,7 +109,7 @@ notes:
     connection, read timeout, 5xx), the request is never re-sent blindly, because IMS offers no way to list jobs and
     the job applies its changes only when it completes. The module instead re-reads the members of the images of
     that request until its pairs appear, for at most 30 seconds (or O(timeout), when shorter), then sends only the
-    pairs still missing, at most 3 times in all. This wait comes before, and does not count against, the wait for
+    pairs still missing, as many times as O(retries) allows. This wait comes before, and does not count against, the wait for
     the jobs. A job that was merely slow may then meet members a re-sent
     request added again; when a re-sent job fails but every one of its pairs is in place afterwards, the module
     reports success with a warning instead of a failure.
@@ -362,16 +362,16 @@ import time
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import wait_argument_spec
 
-# After an uncertain submission: how long to watch the members for the job that may exist, how often, and how
-# many uncertain submissions one planned request may meet before the module gives up.
+# After an uncertain submission: how long to watch the members for the job that may exist, and how often. A planned
+# request may meet as many uncertain submissions as the retries option allows requests to be retried.
 SETTLE_SECONDS = 30.0
 SETTLE_POLL_INITIAL = 1.0
 SETTLE_POLL_MAX = 8.0
-MAX_UNCERTAIN_ROUNDS = 3
 
 # What to do about the IMS error codes a member job or request is known to end with (ims_api.md section 5.1).
 HINTS = {
@@ -441,16 +441,9 @@ class ImsImageMemberBatch(IMSModule):
 
     def _validate(self):
         params = self.module.params
-        images, seen = [], set()
-        for index, ref in enumerate(params['images']):
-            ref = (ref or '').strip()
-            if not ref:
-                raise IMSError('images: item %d is empty; give an image name or id' % index)
-            if ref not in seen:
-                seen.add(ref)
-                images.append(ref)
-        if not images:
-            raise IMSError('images is empty: give at least one image name or id')
+        images, warnings = validate_image_refs('images', params['images'])
+        for warning in warnings:
+            self.module.warn(warning)
         if params['batch_size'] < 1:
             raise IMSError('batch_size must be at least 1, got %d' % params['batch_size'])
         if params['timeout'] is not None and params['timeout'] <= 0:
@@ -623,7 +616,7 @@ class ImsImageMemberBatch(IMSModule):
                 self.problems.append('%s was refused: %s%s' % (_describe_request(request), err, _hint(err.code)))
                 return False
             self.wrote = True
-            if rounds + 1 >= MAX_UNCERTAIN_ROUNDS:
+            if rounds >= self.connection.retries:
                 self.problems.append('%s stayed uncertain after %d attempts (%s); the module stopped sending requests'
                                      % (_describe_request(request), rounds + 1, err))
                 return False

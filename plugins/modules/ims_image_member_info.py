@@ -206,6 +206,7 @@ images:
 '''
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import MEMBER_STATUSES
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import members_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
@@ -231,17 +232,7 @@ def validate_images(view, images):
         return [], []
     if not images:
         raise IMSError('view=owner needs images: the names or ids of images your project owns')
-    references, warnings, seen = [], [], set()
-    for index, ref in enumerate(images):
-        text = (ref or '').strip()
-        if not text:
-            raise IMSError('images: item %d is empty; give an image name or id' % index)
-        if text in seen:
-            warnings.append('images: %s is listed more than once; it counts once' % text)
-            continue
-        seen.add(text)
-        references.append(text)
-    return references, warnings
+    return validate_image_refs('images', images)
 
 
 def validate_concurrency(value):

@@ -16,7 +16,6 @@ WALL_START = time.perf_counter()
 CPU_START = time.process_time()
 
 # pylint: disable=wrong-import-position
-import importlib  # noqa: E402
 import json  # noqa: E402
 import sys  # noqa: E402
 
@@ -24,9 +23,10 @@ import sys  # noqa: E402
 def main():
     module_name, args_file, timings_file = sys.argv[1:4]
     marks = [('start', WALL_START, CPU_START)]
-    importlib.import_module('ansible.module_utils.basic')
+    # __import__ (not importlib.import_module) so that python -X importtime logs these imports too
+    __import__('ansible.module_utils.basic')
     marks.append(('framework', time.perf_counter(), time.process_time()))
-    module = importlib.import_module(module_name)
+    module = __import__(module_name, fromlist=['main'])
     marks.append(('imports', time.perf_counter(), time.process_time()))
     sys.argv = [module_name, args_file]
     exit_code = 0

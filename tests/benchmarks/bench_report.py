@@ -62,8 +62,11 @@ def describe_machine(root):
         usable_cpus = len(os.sched_getaffinity(0))
     except AttributeError:
         usable_cpus = os.cpu_count()
-    commit = subprocess.run(['git', '-C', root, 'rev-parse', '--short', 'HEAD'], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+    try:
+        commit = subprocess.run(['git', '-C', root, 'rev-parse', '--short', 'HEAD'], stdout=subprocess.PIPE,
+                                stderr=subprocess.DEVNULL, check=False).stdout.decode().strip()
+    except OSError:   # no git: the report just has no commit
+        commit = ''
     return {
         'cpu': _first('/proc/cpuinfo', 'model name') or platform.processor() or platform.machine(),
         'cpus': os.cpu_count(), 'usable_cpus': usable_cpus,
@@ -102,13 +105,16 @@ def import_breakdown(importtime_output, framework='ansible.module_utils.basic'):
 
 
 def package_kind(package):
-    """'collection', 'ansible', 'third-party' (installed in site-packages) or 'stdlib'."""
+    """'collection', 'ansible', 'third-party' (installed in site-packages), 'stdlib' or 'absent' (an optional
+    import that failed: its look-up is what cost the time)."""
     if package in ('ansible_collections', 'ansible'):
         return 'collection' if package == 'ansible_collections' else 'ansible'
     try:
         spec = importlib.util.find_spec(package)
     except (ImportError, ValueError):
         spec = None
+    if spec is None:
+        return 'absent'
     origin = (spec.origin or '') if spec else ''
     locations = list(spec.submodule_search_locations or []) if spec else []
     paths = [origin] + locations
@@ -272,7 +278,7 @@ def evaluate_targets(report):
         timing['own'] < 0.15,
         'Of %.0f ms, %.0f ms import the module and %.0f ms run the task (%s); the CPU time of the same span is '
         '%.0f ms. Importing the module loads (self times in ms of one run under python -X importtime, which inflates '
-        'them): %s.%s'
+        'them; optional imports that are absent count with the standard library): %s.%s'
         % (timing['own'] * 1e3, timing['imports'] * 1e3, timing['run'] * 1e3,
            ', '.join('%s x%g' % (route, count) for route, count in sorted(timing['requests_per_run'].items())),
            timing['own_cpu'] * 1e3, _imports_text(timing), busy)))
@@ -282,15 +288,20 @@ def evaluate_targets(report):
 def _imports_text(timing):
     packages = timing.get('import_breakdown') or []
 
-    def total(kind):
-        return sum(entry[1] for entry in packages if entry[2] == kind)
+    def total(kinds):
+        return sum(entry[1] for entry in packages if entry[2] in kinds)
 
-    third = ', '.join('%s %.0f' % (name, ms) for name, ms, kind in packages if kind == 'third-party' and ms >= 0.5)
+    if not packages:
+        return 'not measured'
+    parts = ['the collection\'s code %.0f' % total(('collection',))]
+    if total(('ansible',)) >= 0.5:
+        parts.append('more of Ansible\'s module_utils %.0f' % total(('ansible',)))
+    third = ['%s %.0f' % (name, ms) for name, ms, kind in packages if kind == 'third-party' and ms >= 0.5]
+    parts.append('third-party packages %.0f (%s)' % (total(('third-party',)), ', '.join(third)))
     stdlib = [entry for entry in packages if entry[2] == 'stdlib']
-    return ('the collection\'s code %.0f ms, more of Ansible\'s module_utils %.0f ms, third-party packages %.0f ms '
-            '(%s), standard library modules %.0f ms (%d packages; largest: %s)'
-            % (total('collection'), total('ansible'), total('third-party'), third, total('stdlib'), len(stdlib),
-               ', '.join('%s %.0f' % (name, ms) for name, ms, _kind in stdlib[:4])))
+    parts.append('the standard library %.0f (%d packages; largest: %s)'
+                 % (total(('stdlib', 'absent')), len(stdlib), ', '.join('%s %.0f' % (n, ms) for n, ms, _k in stdlib[:4])))
+    return ', '.join(parts)
 
 
 def _per_item_overhead(row, profile):

@@ -111,6 +111,10 @@ def test_module_time_runs_are_unchanged_without_iam(report):
         assert entry['ansiballz_process'] is not None, module
         assert 0 < entry['run'] < entry['own'], module
     assert report['module_time']['ims_image_member_batch']['requests_per_run'] == {MEMBERS: 1}
+    # the import breakdown covers what the module imports, not the interpreter's or the framework's start-up
+    packages = dict((name, kind) for name, _ms, kind in report['module_time']['ims_image_member']['import_breakdown'])
+    assert packages['ansible_collections'] == 'collection'
+    assert 'encodings' not in packages
 
 
 def test_targets_are_all_judged_and_the_request_targets_are_met(report):

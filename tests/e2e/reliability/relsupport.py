@@ -16,8 +16,7 @@ import time
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
-EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
+EMULATOR_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'emulator')
 SEED_FILE = os.path.join(EMULATOR_DIR, 'seeds', 'test.yml')
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK_TIMEOUT = 300
@@ -36,31 +35,29 @@ USERS = dict((user['name'], user) for user in SEED['users'])
 IMAGE = {}
 for _image in SEED['images']:
     IMAGE.setdefault(_image['name'], _image['id'])
-OWNER_PROJECT = PROJECT['eu-de_owner']
 CONSUMER_PROJECT = PROJECT['eu-de_consumer']
 CONSUMER2_PROJECT = PROJECT['eu-de_consumer2']
 OTHER_PROJECT = PROJECT['eu-de_other']
 TOKEN_ROUTE = 'POST /v3/auth/tokens'
 BATCH_ROUTES = ('POST /v1/cloudimages/members', 'PUT /v1/cloudimages/members', 'DELETE /v1/cloudimages/members')
 JOB_ROUTE = 'GET /v1/{project_id}/jobs/{job_id}'
+# module_defaults of a play go to the collection's action group (meta/runtime.yml)
 MODULE_GROUP = 'group/imscloud.sharing.ims'
 
 
-def password_auth(url, user_name, password=None, project_name=None):
-    """auth for a seed user, scoped to the user's first project (or project_name)."""
+def password_auth(url, user_name):
+    """auth for a seed user, scoped to the user's first project."""
     user = USERS[user_name]
-    return {'auth_url': url + '/v3', 'username': user_name, 'password': password or user['password'],
-            'user_domain_name': DOMAIN, 'project_id': PROJECT[project_name or user['projects'][0]]}
+    return {'auth_url': url + '/v3', 'username': user_name, 'password': user['password'], 'user_domain_name': DOMAIN,
+            'project_id': PROJECT[user['projects'][0]]}
 
 
-def seed_with(members=(), users=None, images=None, projects=None):
-    """The test seed plus memberships [(image name, project name, status)], optionally other users/images/projects."""
+def seed_with(members=(), users=None, projects=None):
+    """The test seed plus memberships [(image name, project name, status)], optionally other users or projects."""
     seed = copy.deepcopy(SEED)
     seed['members'] = [{'image': IMAGE[image], 'project': project, 'status': status} for image, project, status in members]
     if users is not None:
         seed['users'] = users
-    if images is not None:
-        seed['images'] = images
     if projects is not None:
         seed['projects'] = projects
     return seed

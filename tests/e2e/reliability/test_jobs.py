@@ -68,15 +68,16 @@ def test_failed_job_reports_the_job_and_the_pairs_then_a_rerun_converges(emu, wo
 
 
 def test_hung_job_times_out_with_the_job_then_a_rerun_converges(emu, workspace):
-    emu.configure(job_duration=4)
+    # the job outlives the 1 s timeout by far, so that the module's re-read still finds nothing applied
+    emu.configure(job_duration=6)
     share = {'name': 'share', BATCH: {'images': ['shareable-03'], 'projects': [C], 'timeout': 1},
              'register': 'share', 'ignore_errors': True}
     timed_out = workspace.run(owner_play(emu, [share]), collect=['share'])
     result = timed_out.results['share']
 
     assert result.get('failed') is True, timed_out.describe()
-    (job_id, job), = emu.state()['jobs'].items()
-    assert job['status'] in ('INIT', 'RUNNING')
+    # (the emulator's own view of the job may have moved on while ansible-playbook finished)
+    (job_id,) = emu.state()['jobs']
     assert result['jobs'][0]['job_id'] == job_id and result['jobs'][0]['status'] in ('INIT', 'RUNNING')
     for text in (job_id, 'did not finish within 1 seconds', 'keeps running', 're-run'):
         assert text in result['msg'], (text, result['msg'])

@@ -566,10 +566,10 @@ def test_resent_job_failing_on_pairs_already_in_place_counts_as_converged(ims):
     assert result['after'] == {IMG_A: [CONSUMER]}
 
 
-def test_repeatedly_uncertain_submission_gives_up(ims):
+def test_repeatedly_uncertain_submission_gives_up_after_retries_plus_one_attempts(ims):
     ims.image(IMG_A, 'a')
     ims.submit_script = ['500', '500', '500', '500']
-    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'retries': 2})
     assert result['failed'] is True
     assert len(ims.submissions) == 3
     assert 'stayed uncertain after 3 attempts' in result['msg']
