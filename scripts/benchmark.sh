@@ -3,7 +3,7 @@
 # 300 ms, IMS request 40 ms, batch job 2 s), runs every scenario through real ansible-playbook runs, prints the table,
 # and writes docs/performance.md (raw results: tests/benchmarks/results/latest.json). The emulator is stopped on exit.
 #
-#   ./scripts/benchmark.sh                        the full run (scenario 4 alone sends 1000 uri requests)
+#   ./scripts/benchmark.sh                        the full run, ~15 min on 2 CPUs (10 of them: scenario 4's 1000 uri items)
 #   ./scripts/benchmark.sh --baseline-sample 5    quick: scenarios 3 and 4 on 5 images, extrapolated
 #   ./scripts/benchmark.sh --help                 every option
 set -euo pipefail

@@ -211,7 +211,10 @@ class Bench(object):
     # ------------------------------------------------------------------ running playbooks
 
     def ansible_env(self, cache_dir, **extra):
-        env = dict(os.environ)
+        # Ansible and cloud settings of the caller's environment (ANSIBLE_PIPELINING, OS_CLOUD, ...) would change
+        # what is measured: only this benchmark's own settings apply
+        env = dict((key, value) for key, value in os.environ.items()
+                   if not key.startswith(('ANSIBLE_', 'OS_', 'IMSCLOUD_SHARING_')))
         env.update({
             'ANSIBLE_CONFIG': os.path.join(self.work, 'ansible.cfg'),
             'ANSIBLE_HOME': os.path.join(self.work, 'ansible-home'),

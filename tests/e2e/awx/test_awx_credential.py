@@ -28,10 +28,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
 SEED_FILE = os.path.join(EMULATOR_DIR, 'seeds', 'test.yml')
 AWX_DIR = os.path.join(ROOT, 'docs', 'awx')
-if EMULATOR_DIR not in sys.path:
-    sys.path.insert(0, EMULATOR_DIR)
-
-from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 with open(SEED_FILE, encoding='utf-8') as _handle:
     SEED = yaml.safe_load(_handle)
@@ -54,19 +50,6 @@ AWX_ENV_BLOCKLIST = {'VIRTUAL_ENV', 'PATH', 'PYTHONPATH', 'PROOT_TMP_DIR', 'JOB_
                      'INVENTORY_UPDATE_ID', 'AD_HOC_COMMAND_ID', 'REST_API_URL', 'REST_API_TOKEN', 'MAX_EVENT_RES',
                      'CALLBACK_QUEUE', 'CALLBACK_CONNECTION', 'CACHE', 'JOB_CALLBACK_DEBUG', 'INVENTORY_HOSTVARS',
                      'AWX_HOST', 'PROJECT_REVISION', 'SUPERVISOR_WEB_CONFIG_PATH'}
-
-
-@pytest.fixture(scope='module')
-def emulator():
-    emu = Emulator(seed=SEED_FILE, extra_args=['--job-duration', '0.2'], max_lifetime=600)
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture
-def emu(emulator):
-    emulator.reset()
-    return emulator
 
 
 @pytest.fixture

@@ -21,10 +21,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMS
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
 SEED_FILE = os.path.join(EMULATOR_DIR, 'seeds', 'test.yml')
-if EMULATOR_DIR not in sys.path:
-    sys.path.insert(0, EMULATOR_DIR)
-
-from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
 
 with open(SEED_FILE, encoding='utf-8') as _handle:
     SEED = yaml.safe_load(_handle)
@@ -36,19 +32,6 @@ for _image in SEED['images']:
     IMAGE.setdefault(_image['name'], _image['id'])
 TOKEN_ROUTE = 'POST /v3/auth/tokens'
 MEMBERS_ROUTE = 'GET /v2/images/{image_id}/members'
-
-
-@pytest.fixture(scope='module')
-def emulator():
-    emu = Emulator(seed=SEED_FILE, extra_args=['--job-duration', '0.2'], max_lifetime=600)
-    yield emu
-    emu.stop()
-
-
-@pytest.fixture
-def emu(emulator):
-    emulator.reset()
-    return emulator
 
 
 @pytest.fixture

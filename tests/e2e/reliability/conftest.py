@@ -1,7 +1,7 @@
 # Copyright: (c) imscloud.sharing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Fixtures of the reliability suite: one emulator per test module (port 0, so xdist workers never share one),
-re-seeded before every test, and a private workspace (token cache, log, playbooks) per test."""
+"""Fixtures of the reliability suite (the emulator fixtures come from tests/e2e/conftest.py): a private workspace
+(token cache, log, playbooks) per test, and the figures report."""
 
 import os
 import sys
@@ -14,27 +14,7 @@ for _path in (HERE, EMULATOR_DIR):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
-from harness import Emulator  # noqa: E402  pylint: disable=wrong-import-position
-from relsupport import SEED_FILE, Workspace, record_figures  # noqa: E402  pylint: disable=wrong-import-position
-
-# Jobs end 0.2 s after submission: long enough to be polled, short enough for many runs.
-JOB_DURATION = 0.2
-
-
-@pytest.fixture(scope='module')
-def emulator():
-    emu = Emulator(seed=SEED_FILE, extra_args=['--job-duration', str(JOB_DURATION)], max_lifetime=900)
-    try:
-        yield emu
-    finally:
-        emu.stop()
-
-
-@pytest.fixture
-def emu(emulator):
-    """The module's emulator, freshly seeded (default settings, no faults, no tokens, stats at zero)."""
-    emulator.reset()
-    return emulator
+from relsupport import Workspace, record_figures  # noqa: E402  pylint: disable=wrong-import-position
 
 
 @pytest.fixture

@@ -120,3 +120,37 @@ def test_revoked_user_token_fails_with_a_clear_message(emu, workspace):
     record_figures('tokens', case="auth.token revoked (the user's own token request counted too)",
                    token_requests=stats['requests'][TOKEN_ROUTE], unauthorized=sum(responses_with(stats, '401').values()),
                    succeeded=False)
+
+
+def test_ten_task_playbook_costs_one_token_and_its_second_run_none(emu, workspace):
+    """The token cache across tasks and runs: 10 tasks of the three modules in one play, then the same play again."""
+    share = [{'name': 'share shareable-%02d' % number, MEMBER: {'image': 'shareable-%02d' % number, 'members': [C]}}
+             for number in range(1, 7)]
+    tasks = share + [
+        {'name': 'share two images in a batch', BATCH: {'images': ['shareable-07', 'shareable-08'], 'projects': [C, C2]}},
+        {'name': 'read the members', INFO: {'images': ['shareable-01', 'shareable-07']}},
+        {'name': 'unshare shareable-06', MEMBER: {'image': 'shareable-06', 'members': [C], 'state': 'absent'}},
+        {'name': 'read them again', INFO: {'images': ['shareable-06']}},
+    ]
+    assert len(tasks) == 10
+    the_play = play(tasks, module_defaults={'auth': password_auth(emu.url, 'owner-user')})
+
+    first = workspace.run(the_play)
+    first_stats = emu.stats()
+    emu.reset_stats()
+    second = workspace.run(the_play)
+    second_stats = emu.stats()
+
+    assert first.returncode == 0, first.describe()
+    assert second.returncode == 0, second.describe()
+    assert first_stats['requests'][TOKEN_ROUTE] == 1 and first_stats['tokens_issued'] == 1
+    assert second_stats['requests'].get(TOKEN_ROUTE, 0) == 0 and second_stats['tokens_issued'] == 0
+    # the second run found everything in place except the member the first run removed, which it removes again
+    # after re-adding it: tasks 6 (add shareable-06) and 9 (remove it) change, nothing else does
+    assert second.recap()['changed'] == 2, second.describe()
+    assert memberships(wait_for_jobs(emu)) == dict(
+        [(IMAGE['shareable-%02d' % n], {C: 'pending'}) for n in range(1, 6)]
+        + [(IMAGE['shareable-07'], {C: 'pending', C2: 'pending'}), (IMAGE['shareable-08'], {C: 'pending', C2: 'pending'})])
+    record_figures('tokens', case='a 10-task playbook, then the same playbook again (%d token request(s) in the second run)'
+                   % second_stats['requests'].get(TOKEN_ROUTE, 0), token_requests=first_stats['requests'][TOKEN_ROUTE],
+                   unauthorized=0, succeeded=True)

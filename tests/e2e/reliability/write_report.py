@@ -148,7 +148,7 @@ def other_sections(entries):
             entry['case'], 'the play went on' if entry['succeeded'] else 'the task failed, naming IAM and the 401',
             entry['token_requests'], entry['unauthorized'])
 
-    lines = listed_cases('Tokens revoked or expiring', entries.get('tokens', []), token_case)
+    lines = listed_cases('Tokens reused, revoked or expiring', entries.get('tokens', []), token_case)
     lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), lambda e: '%s: %s.' % (
         e['case'], 'converged' if e['converged'] else 'did NOT converge'))
     for entry in entries.get('tls', []):
