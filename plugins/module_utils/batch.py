@@ -15,6 +15,8 @@ Shapes:
 """
 from __future__ import annotations
 
+from typing import Any, Iterable, Optional, Union
+
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 
 MEMBER_STATUSES = ('accepted', 'rejected')
@@ -23,22 +25,22 @@ JOB_TYPES = {'POST': 'imsAddImageMembersJob', 'DELETE': 'imsDelImageMembersJob',
 JOB_FIELDS = ('job_id', 'job_type', 'status', 'begin_time', 'end_time', 'error_code', 'fail_reason')
 
 
-def _chunks(values, size):
+def _chunks(values: list[str], size: int) -> list[list[str]]:
     return [values[start:start + size] for start in range(0, len(values), size)]
 
 
-def _check_batch_size(batch_size):
+def _check_batch_size(batch_size: Any) -> None:
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise IMSError('batch_size must be a positive integer, got %r' % (batch_size,))
 
 
-def membership_from_members(members_by_image):
+def membership_from_members(members_by_image: dict[str, list[dict]]) -> dict[str, list[str]]:
     """{image_id: [member dict]} as read from the API -> membership {image_id: sorted [project_id]}."""
     return dict((image_id, sorted(set(member['member_id'] for member in members)))
                 for image_id, members in members_by_image.items())
 
 
-def statuses_from_members(members_by_image, project_id):
+def statuses_from_members(members_by_image: dict[str, list[dict]], project_id: str) -> dict[str, Optional[str]]:
     """{image_id: [member dict]} -> {image_id: status of project_id's membership, or None}."""
     statuses = {}
     for image_id, members in members_by_image.items():
@@ -49,7 +51,7 @@ def statuses_from_members(members_by_image, project_id):
     return statuses
 
 
-def _grouped_requests(method, lacking_by_image, batch_size):
+def _grouped_requests(method: str, lacking_by_image: Iterable[tuple[str, set[str]]], batch_size: int) -> list[dict]:
     """One request per (group of images lacking the same project set) x image chunk x project chunk."""
     groups = {}
     for image_id, projects in lacking_by_image:
@@ -63,7 +65,8 @@ def _grouped_requests(method, lacking_by_image, batch_size):
     return requests
 
 
-def plan_batch_changes(current_by_image, projects, state, purge, batch_size):
+def plan_batch_changes(current_by_image: dict[str, list[str]], projects: Iterable[str], state: str, purge: bool,
+                       batch_size: int) -> list[dict]:
     """Plan the owner-side batch requests that bring each image's members to the desired state.
 
     state=present adds the listed projects each image lacks; with purge it also removes members not listed.
@@ -89,7 +92,8 @@ def plan_batch_changes(current_by_image, projects, state, purge, batch_size):
     return _grouped_requests('POST', missing, batch_size) + _grouped_requests('DELETE', surplus, batch_size)
 
 
-def plan_batch_status_changes(current_status_by_image, status, project_id, vault_id, batch_size):
+def plan_batch_status_changes(current_status_by_image: dict[str, Optional[str]], status: str, project_id: str,
+                              vault_id: Optional[str], batch_size: int) -> list[dict]:
     """Plan the recipient-side PUT requests for the images whose member status differs from status.
 
     Every image must already have a membership for project_id (status not None): there is nothing to accept
@@ -111,12 +115,12 @@ def plan_batch_status_changes(current_status_by_image, status, project_id, vault
     return requests
 
 
-def images_without_membership(current_status_by_image):
+def images_without_membership(current_status_by_image: dict[str, Optional[str]]) -> list[str]:
     """The images (in order) on which the project has no membership at all."""
     return [image_id for image_id, current in current_status_by_image.items() if current is None]
 
 
-def request_pairs(request):
+def request_pairs(request: dict) -> list[dict[str, str]]:
     """The image-project pairs one request changes, in request order."""
     if request['method'] == 'PUT':
         return [{'image_id': image_id, 'project_id': request['project_id']} for image_id in request['images']]
@@ -124,13 +128,13 @@ def request_pairs(request):
             for image_id in request['images'] for project_id in request['projects']]
 
 
-def planned_pairs(requests, method):
+def planned_pairs(requests: Iterable[dict], method: str) -> list[dict[str, str]]:
     """All pairs the requests with the given method change, sorted by image then project."""
     pairs = [pair for request in requests if request['method'] == method for pair in request_pairs(request)]
     return sorted(pairs, key=lambda pair: (pair['image_id'], pair['project_id']))
 
 
-def predict_membership(current_by_image, requests):
+def predict_membership(current_by_image: dict[str, list[str]], requests: Iterable[dict]) -> dict[str, list[str]]:
     """The membership once every owner-side request has been applied: {image_id: sorted [project_id]}."""
     after = dict((image_id, set(projects)) for image_id, projects in current_by_image.items())
     for request in requests:
@@ -143,7 +147,7 @@ def predict_membership(current_by_image, requests):
     return dict((image_id, sorted(projects)) for image_id, projects in after.items())
 
 
-def predict_statuses(current_status_by_image, requests):
+def predict_statuses(current_status_by_image: dict[str, Optional[str]], requests: Iterable[dict]) -> dict[str, Optional[str]]:
     """The member status per image once every PUT request has been applied."""
     after = dict(current_status_by_image)
     for request in requests:
@@ -152,7 +156,7 @@ def predict_statuses(current_status_by_image, requests):
     return after
 
 
-def _pair_applied(request, pair, after):
+def _pair_applied(request: dict, pair: dict[str, str], after: Union[dict[str, list[str]], dict[str, Optional[str]]]) -> bool:
     """Whether the effect of the request on the pair is visible in after (membership or statuses)."""
     current = after.get(pair['image_id'])
     if request['method'] == 'PUT':
@@ -161,7 +165,8 @@ def _pair_applied(request, pair, after):
     return is_member if request['method'] == 'POST' else not is_member
 
 
-def split_applied(requests, after):
+def split_applied(requests: Iterable[dict],
+                  after: Union[dict[str, list[str]], dict[str, Optional[str]]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Split the pairs of the requests into (applied, not_applied) against what was read back afterwards.
 
     after is a membership for owner-side requests and statuses for PUT requests. A pair counts as applied
@@ -174,13 +179,13 @@ def split_applied(requests, after):
     return applied, not_applied
 
 
-def status_changes(before, after):
+def status_changes(before: dict[str, Optional[str]], after: dict[str, Optional[str]]) -> list[dict[str, Optional[str]]]:
     """[{image_id, before, after}] for each image whose status differs, in image order."""
     return [{'image_id': image_id, 'before': before.get(image_id), 'after': after[image_id]}
             for image_id in after if before.get(image_id) != after[image_id]]
 
 
-def job_record(request, job=None, job_id=None):
+def job_record(request: dict, job: Optional[dict] = None, job_id: Optional[str] = None) -> dict[str, Any]:
     """The report of one submitted job: the job's own fields, its per-image results and the request it served.
 
     job is the job as last read (GET /v1/{project_id}/jobs/{job_id}); without it (wait=false) the job is
@@ -197,7 +202,7 @@ def job_record(request, job=None, job_id=None):
     return record
 
 
-def describe_pairs(pairs, limit=10):
+def describe_pairs(pairs: list[dict[str, str]], limit: int = 10) -> str:
     """'image/project, ...' for a message, at most limit pairs, then 'and N more'."""
     shown = ['%s/%s' % (pair['image_id'], pair['project_id']) for pair in pairs[:limit]]
     if len(pairs) > limit:
@@ -205,7 +210,7 @@ def describe_pairs(pairs, limit=10):
     return ', '.join(shown) if shown else 'none'
 
 
-def failure_message(problems, applied, not_applied):
+def failure_message(problems: list[str], applied: list[dict[str, str]], not_applied: list[dict[str, str]]) -> str:
     """The message of a failed run: what went wrong per job, then which pairs were and were not applied.
 
     problems: ["job 1234 (imsAddImageMembersJob) failed: IMG.0098 ...", ...] already worded by the caller.

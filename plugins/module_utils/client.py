@@ -711,17 +711,19 @@ class IMSClient:
         """Image dicts for names or ids, de-duplicated, in the given order.
 
         side='owner' looks names up among the caller's own images, side='recipient' among the images shared
-        with the caller (any member status). Ids are fetched directly (concurrently).
+        with the caller (any member status). Ids are fetched directly; ids and names are looked up concurrently.
         """
         if side not in ('owner', 'recipient'):
             raise IMSError("side must be 'owner' or 'recipient', not '%s'" % side)
         refs = _dedupe(str(ref).strip() for ref in names_or_ids if ref is not None and str(ref).strip())
         ids = [ref for ref in refs if UUID_PATTERN.match(ref)]
-        by_id = dict(zip(ids, self._map_concurrently(self._find_by_id, ids, concurrency)))
+        names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
+        by_ref = dict(zip(ids, self._map_concurrently(self._find_by_id, ids, concurrency)))
+        by_ref.update(zip(names, self._map_concurrently(lambda name: self._find_by_name(name, side), names, concurrency)))
         images: list = []
         seen: set = set()
         for ref in refs:
-            image = by_id[ref] if ref in by_id else self._find_by_name(ref, side)
+            image = by_ref[ref]
             if image.get('id') not in seen:
                 seen.add(image.get('id'))
                 images.append(image)

@@ -10,6 +10,7 @@ before any call and the same plan drives ``changed``, check mode, diff mode and 
 from __future__ import annotations
 
 import re
+from typing import Any, Iterable, Optional
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 
@@ -24,7 +25,7 @@ MEMBER_KEYS = ('member_id', 'status', 'created_at', 'updated_at')
 _EXAMPLE_PROJECT_ID = '0123456789abcdef0123456789abcdef'
 
 
-def validate_project_ids(name, values, allow_empty=False):
+def validate_project_ids(name: str, values: Any, allow_empty: bool = False) -> tuple[list[str], list[str]]:
     """Check a list of project ids given in the option ``name``.
 
     Returns ``(deduplicated, warnings)``: the ids in their first-seen order, lower-cased (IAM ids are lower-case hex,
@@ -64,7 +65,7 @@ def validate_project_ids(name, values, allow_empty=False):
     return deduplicated, warnings
 
 
-def validate_image_refs(name: str, values: list | None) -> tuple[list[str], list[str]]:
+def validate_image_refs(name: str, values: Optional[list]) -> tuple[list[str], list[str]]:
     """Check image names or ids given in the option ``name``, before any request.
 
     Returns ``(references, warnings)``: the references stripped, in first-seen order, without duplicates (each
@@ -84,16 +85,16 @@ def validate_image_refs(name: str, values: list | None) -> tuple[list[str], list
     return references, warnings
 
 
-def validate_project_id(name, value):
+def validate_project_id(name: str, value: Any) -> str:
     """Check one project id (for options such as ``member``); returns it lower-cased."""
     return validate_project_ids(name, [value])[0][0]
 
 
-def _member_ids(members):
+def _member_ids(members: Iterable[dict]) -> set[str]:
     return set(member['member_id'] for member in members)
 
 
-def plan_membership_changes(current, desired, state, purge):
+def plan_membership_changes(current: Iterable[dict], desired: Iterable[str], state: str, purge: bool) -> list[dict]:
     """Plan the owner-side changes that turn ``current`` into what the user declared.
 
     ``current``: the member dicts of the image (as the API lists them); ``desired``: validated project ids;
@@ -118,7 +119,7 @@ def plan_membership_changes(current, desired, state, purge):
             + [{'op': 'remove', 'member_id': member_id} for member_id in sorted(to_remove)])
 
 
-def plan_status_change(current_member, status):
+def plan_status_change(current_member: Optional[dict], status: str) -> list[dict]:
     """Plan the recipient-side change of one membership row to ``status``.
 
     Returns ``[]`` when the row already has that status, else
@@ -134,7 +135,7 @@ def plan_status_change(current_member, status):
              'before': current_member.get('status'), 'after': status}]
 
 
-def plan_visibility_change(image, changes, set_shared_visibility, listing_refused):
+def plan_visibility_change(image: dict, changes: Iterable[dict], set_shared_visibility: bool, listing_refused: bool) -> list[dict]:
     """Plan switching a ``private`` image to ``shared`` before members are added.
 
     Plain Glance only shares images whose visibility is ``shared`` and refuses even to list the members of a private
@@ -149,17 +150,17 @@ def plan_visibility_change(image, changes, set_shared_visibility, listing_refuse
     return [{'op': 'set_visibility', 'image_id': image['id'], 'before': 'private', 'after': 'shared'}]
 
 
-def member_view(member):
+def member_view(member: dict) -> dict[str, Any]:
     """The returned form of one member: exactly MEMBER_KEYS, missing ones as None."""
     return dict((key, member.get(key)) for key in MEMBER_KEYS)
 
 
-def members_view(members):
+def members_view(members: Iterable[dict]) -> list[dict[str, Any]]:
     """The returned form of a member list: MEMBER_KEYS only, sorted by member_id."""
     return sorted((member_view(member) for member in members), key=lambda member: member['member_id'])
 
 
-def predict_members(current, changes):
+def predict_members(current: Iterable[dict], changes: Iterable[dict]) -> list[dict[str, Any]]:
     """The member list after ``changes`` (check mode): a new member starts ``pending`` and its timestamps are not
     known yet (None); a status change keeps created_at and clears updated_at."""
     by_id = dict((member['member_id'], member_view(member)) for member in current)
@@ -174,7 +175,7 @@ def predict_members(current, changes):
     return members_view(by_id.values())
 
 
-def summarize_changes(changes):
+def summarize_changes(changes: list[dict]) -> dict[str, Any]:
     """The ``added``, ``removed``, ``status_changed`` and ``visibility_changed`` values of a module result."""
     return {
         'added': sorted(change['member_id'] for change in changes if change['op'] == 'add'),
@@ -186,7 +187,8 @@ def summarize_changes(changes):
     }
 
 
-def membership_diff(image, before_members, after_members, before_visibility=None, after_visibility=None):
+def membership_diff(image: dict, before_members: Iterable[dict], after_members: Iterable[dict],
+                    before_visibility: Optional[str] = None, after_visibility: Optional[str] = None) -> dict[str, Any]:
     """An Ansible ``diff`` of the member list: ``{member_id: status}`` before and after (one line per member in
     the diff output), plus the visibility when it changes."""
     before = {'members': dict((member['member_id'], member.get('status')) for member in before_members)}
@@ -208,19 +210,20 @@ VAULT_ERROR_CODES = frozenset(('IMG.0182', 'IMG.0184', 'IMG.0188', 'IMG.0193'))
 _KEY_WORDS = ('kms', 'encrypt', 'cmk')
 
 
-def _mentions_key(text):
+def _mentions_key(text: Optional[str]) -> bool:
     text = (text or '').lower()
     return any(word in text for word in _KEY_WORDS)
 
 
-def private_image_hint(image_id):
+def private_image_hint(image_id: str) -> str:
     """What to do when plain Glance refuses members for a private image."""
     return ('This cloud (plain OpenStack Glance) only adds members to images whose visibility is "shared", and image '
             '%s is private. Set set_shared_visibility: true to switch it to shared before the members are added '
             '(never needed on OTC IMS, which shares private images directly).' % image_id)
 
 
-def explain_member_error(err, operation, image, caller_project_id=None, member_id=None):
+def explain_member_error(err: IMSError, operation: str, image: dict, caller_project_id: Optional[str] = None,
+                         member_id: Optional[str] = None) -> Optional[str]:
     """What to do about a failed member call: a hint (one or two sentences) or None when there is nothing to add.
 
     ``operation`` is ``add``, ``remove``, ``set_status`` or ``set_visibility``; ``image`` the image dict as read.

@@ -21,6 +21,7 @@ from ansible_collections.imscloud.sharing.tests.unit.plugins.module_utils.test_c
 from ansible_collections.imscloud.sharing.tests.unit.plugins.module_utils.test_client import TOKENS
 from ansible_collections.imscloud.sharing.tests.unit.plugins.module_utils.test_client import add_token
 from ansible_collections.imscloud.sharing.tests.unit.plugins.module_utils.test_client import make_config
+from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
 
 IMAGES = IMS + '/v2/images'
 JOB = '9a175ac692fa12540193002a6d4b2720'
@@ -31,22 +32,9 @@ def image(number: int, name: str = 'img', owner: str = PROJECT) -> dict:
     return {'id': 'd164b5df-1bc3-4c3f-893e-%012d' % number, 'name': name, 'owner': owner, 'visibility': 'shared'}
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 50.0
-        self.sleeps: list = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake_time():
-    return FakeTime()
+    return FakeClock(start=50.0)
 
 
 @pytest.fixture
@@ -58,7 +46,7 @@ def mock():
 
 @pytest.fixture
 def client(tmp_path, fake_time):
-    return IMSClient(make_config(tmp_path), sleep=fake_time.sleep, clock=fake_time.clock, rand=lambda: 0.5)
+    return IMSClient(make_config(tmp_path), sleep=fake_time.sleep, clock=fake_time.monotonic, rand=lambda: 0.5)
 
 
 def query_of(call) -> dict:

@@ -13,10 +13,8 @@ import pytest
 import responses
 import yaml
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member
+from ansible_collections.imscloud.sharing.tests.unit.helpers import run_module
 
 IAM = 'http://iam.test/v3'
 IMS = 'http://ims.test'
@@ -30,16 +28,6 @@ ENCRYPTED_ID = '33333333-3333-4333-8333-333333333333'
 TWIN_A = '44444444-4444-4444-8444-444444444444'
 TWIN_B = '55555555-5555-4555-8555-555555555555'
 STAMP = '2026-01-01T00:00:00Z'
-
-
-class AnsibleExit(Exception):
-    def __init__(self, result):
-        super().__init__(result)
-        self.result = result
-
-
-class AnsibleFail(AnsibleExit):
-    pass
 
 
 def webob(status, message):
@@ -182,39 +170,17 @@ class FakeCloud:
 
 
 @pytest.fixture
-def cloud(monkeypatch, tmp_path):
-    monkeypatch.setenv('IMSCLOUD_SHARING_CACHE_DIR', str(tmp_path / 'cache'))
-    for name in ('OS_CLOUD', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_ID', 'OS_CLIENT_CONFIG_FILE'):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path)
-
-    warnings = []
-
-    def exit_json(self, **kwargs):
-        kwargs.setdefault('changed', False)
-        kwargs['warnings'] = warnings[:]
-        del warnings[:]
-        raise AnsibleExit(kwargs)
-
-    def fail_json(self, **kwargs):
-        kwargs['warnings'] = warnings[:]
-        del warnings[:]
-        raise AnsibleFail(kwargs)
-
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', lambda self, message: warnings.append(message))
+def cloud(http):
     fake = FakeCloud()
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.POST, re.compile(re.escape(IAM) + r'/auth/tokens.*'), callback=fake.token)
-        mock.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/images(\?.*)?$'), callback=fake.list_images)
-        for method in ('GET', 'PATCH'):
-            mock.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/?]+$'), callback=fake.image)
-        for method in ('GET', 'POST', 'PUT', 'DELETE'):
-            mock.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/]+/members(/[^/]+)?$'),
-                              callback=fake.members_call)
-        fake.calls = mock.calls
-        yield fake
+    http.add_callback(responses.POST, re.compile(re.escape(IAM) + r'/auth/tokens.*'), callback=fake.token)
+    http.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/images(\?.*)?$'), callback=fake.list_images)
+    for method in ('GET', 'PATCH'):
+        http.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/?]+$'), callback=fake.image)
+    for method in ('GET', 'POST', 'PUT', 'DELETE'):
+        http.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/]+/members(/[^/]+)?$'),
+                          callback=fake.members_call)
+    fake.calls = http.calls
+    return fake
 
 
 def auth(project):
@@ -224,19 +190,8 @@ def auth(project):
 
 def run(args, project=OWNER, check=False, diff=False):
     """Run the module; returns (result, failed)."""
-    full = dict(args, auth=auth(project), ims_endpoint=IMS)
-    if check:
-        full['_ansible_check_mode'] = True
-    if diff:
-        full['_ansible_diff'] = True
-    with patch_module_args(full):
-        try:
-            ims_image_member.main()
-        except AnsibleFail as failure:
-            return failure.result, True
-        except AnsibleExit as done:
-            return done.result, False
-    raise AssertionError('the module neither exited nor failed')
+    result = run_module(ims_image_member.main, dict(args, auth=auth(project), ims_endpoint=IMS), check_mode=check, diff=diff)
+    return result, result.get('failed') is True
 
 
 def ok(args, **kwargs):

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timedelta, timezone
 from urllib.parse import urlsplit
 
 import pytest
 import responses
 import yaml
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_batch as batch_module
+from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
+from ansible_collections.imscloud.sharing.tests.unit.helpers import add_token
+from ansible_collections.imscloud.sharing.tests.unit.helpers import run_module as run
 
 IAM = 'https://iam.example.test/v3'
 TOKENS = IAM + '/auth/tokens'
@@ -40,63 +39,6 @@ BATCH = IMS + '/v1/cloudimages/members'
 MEMBERS_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members$')
 JOB_RE = re.compile(re.escape(IMS) + r'/v1/([0-9a-f]{32})/jobs/([^/]+)$')
 STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
-
-
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-WARNINGS = []
-
-
-def _warn(self, warning):
-    WARNINGS.append(warning)
-
-
-def _exit_json(self, **kwargs):
-    kwargs.setdefault('changed', False)
-    kwargs['warnings'] = list(WARNINGS)
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs['msg'] = msg
-    kwargs['failed'] = True
-    kwargs['warnings'] = list(WARNINGS)
-    raise FailJson(kwargs)
-
-
-class FakeClock:
-    """Time that passes only when someone sleeps: the module's waits and the client's job polls."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def monotonic(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def module_environment(monkeypatch, tmp_path):
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', _warn)
-    del WARNINGS[:]
-    monkeypatch.setenv('IMSCLOUD_SHARING_CACHE_DIR', str(tmp_path / 'cache'))
-    monkeypatch.setenv('HOME', str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    for name in ('OS_CLOUD', 'OS_CLIENT_CONFIG_FILE', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_ID',
-                 'OS_PROJECT_NAME', 'OS_TOKEN', 'OS_AUTH_TOKEN', 'OS_ACCESS_KEY', 'OS_SECRET_KEY', 'OS_REGION_NAME'):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture
@@ -124,16 +66,7 @@ class FakeIMS:
         self.seq = 0
         self.apply_on_submit = False
         self.job_poll_error = None
-        now = datetime.now(timezone.utc)
-        body = {'token': {
-            'methods': ['password'], 'issued_at': now.strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
-            'expires_at': (now + timedelta(hours=24)).strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
-            'user': {'id': 'u1', 'name': 'alice', 'domain': {'id': 'd1', 'name': 'dom'}},
-            'project': {'id': caller, 'name': 'eu-de', 'domain': {'id': 'd1', 'name': 'dom'}},
-            'catalog': [{'type': 'image', 'name': 'glance', 'id': 'g1', 'endpoints': [
-                {'interface': 'public', 'region': 'eu-de', 'region_id': 'eu-de', 'url': IMS, 'id': 'e1'}]}],
-        }}
-        mock.add(responses.POST, TOKENS, json=body, status=201, headers={'X-Subject-Token': 'token-of-' + caller})
+        add_token(mock, TOKENS, caller, IMS)
         mock.add_callback(responses.GET, MEMBERS_RE, callback=self.list_members)
         mock.add_callback(responses.GET, JOB_RE, callback=self.show_job)
         for method in ('POST', 'PUT', 'DELETE'):
@@ -236,12 +169,6 @@ class FakeIMS:
 
 
 @pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
 def ims(http, clock):
     return FakeIMS(http, OWNER, clock)
 
@@ -258,14 +185,7 @@ def auth(project_id=OWNER):
 def run_module(args, check_mode=False, diff=False):
     args = dict(args)
     args.setdefault('auth', auth())
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    if diff:
-        args['_ansible_diff'] = True
-    with patch_module_args(args):
-        with pytest.raises((ExitJson, FailJson)) as caught:
-            batch_module.main()
-    return caught.value.args[0]
+    return run(batch_module.main, args, check_mode=check_mode, diff=diff)
 
 
 def pairs(*items):
@@ -418,7 +338,6 @@ def test_failed_job_reports_applied_and_not_applied_pairs(ims):
     assert len(ims.calls('GET', '/members')) == 4
 
     # a re-run without the bad image converges with reads only
-    del WARNINGS[:]
     again = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
     assert again['changed'] is False and len(ims.submissions) == 1
 
@@ -596,7 +515,6 @@ def test_recipient_accepts_only_what_differs(consumer_ims):
     # names are looked up among the images shared with the caller
     assert all('visibility=shared' in request.url for request in ims.calls('GET', '/v2/images?'))
 
-    del WARNINGS[:]
     again = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B, IMG_C], 'status': 'accepted'})
     assert again['changed'] is False and len(ims.submissions) == 1
 

@@ -5,17 +5,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
 import yaml
 
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_info as info
+from ansible_collections.imscloud.sharing.tests.unit.helpers import add_token
+from ansible_collections.imscloud.sharing.tests.unit.helpers import run_module as run
 
 IAM = 'https://iam.example.test/v3'
 TOKENS = IAM + '/auth/tokens'
@@ -29,65 +27,8 @@ IMAGE_B = '0b680482-acaa-4045-b14c-9a8c7dfe9c70'
 IMAGE_C = '6596628c-42d4-4ff1-8660-8ea5ae61f243'
 
 
-class ExitJson(Exception):
-    pass
-
-
-class FailJson(Exception):
-    pass
-
-
-WARNINGS = []
-
-
-def _warn(self, warning):
-    WARNINGS.append(warning)
-
-
-def _exit_json(self, **kwargs):
-    kwargs.setdefault('changed', False)
-    kwargs['warnings'] = list(WARNINGS)
-    raise ExitJson(kwargs)
-
-
-def _fail_json(self, msg, **kwargs):
-    kwargs['msg'] = msg
-    kwargs['failed'] = True
-    raise FailJson(kwargs)
-
-
-@pytest.fixture(autouse=True)
-def module_environment(monkeypatch, tmp_path):
-    monkeypatch.setattr(basic.AnsibleModule, 'exit_json', _exit_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'fail_json', _fail_json)
-    monkeypatch.setattr(basic.AnsibleModule, 'warn', _warn)
-    del WARNINGS[:]
-    monkeypatch.setenv('IMSCLOUD_SHARING_CACHE_DIR', str(tmp_path / 'cache'))
-    monkeypatch.setenv('HOME', str(tmp_path))
-    monkeypatch.chdir(tmp_path)
-    for name in ('OS_CLOUD', 'OS_CLIENT_CONFIG_FILE', 'OS_AUTH_URL', 'OS_USERNAME', 'OS_PASSWORD', 'OS_PROJECT_ID',
-                 'OS_PROJECT_NAME', 'OS_TOKEN', 'OS_AUTH_TOKEN', 'OS_ACCESS_KEY', 'OS_SECRET_KEY', 'OS_REGION_NAME'):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture
-def http():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def token_response(mock, project_id):
-    now = datetime.now(timezone.utc)
-    body = {'token': {
-        'methods': ['password'],
-        'issued_at': now.strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
-        'expires_at': (now + timedelta(hours=24)).strftime('%Y-%m-%dT%H:%M:%S.%fZ'),
-        'user': {'id': 'u1', 'name': 'alice', 'domain': {'id': 'd1', 'name': 'dom'}},
-        'project': {'id': project_id, 'name': 'eu-de', 'domain': {'id': 'd1', 'name': 'dom'}},
-        'catalog': [{'type': 'image', 'name': 'glance', 'id': 'g1', 'endpoints': [
-            {'interface': 'public', 'region': 'eu-de', 'region_id': 'eu-de', 'url': IMS, 'id': 'e1'}]}],
-    }}
-    mock.add(responses.POST, TOKENS, json=body, status=201, headers={'X-Subject-Token': 'token-of-' + project_id})
+    add_token(mock, TOKENS, project_id, IMS)
 
 
 def auth(project_id=OWNER):
@@ -110,13 +51,7 @@ def members_url(image_id):
 
 
 def run_module(args, check_mode=False):
-    args = dict(args)
-    if check_mode:
-        args['_ansible_check_mode'] = True
-    with patch_module_args(args):
-        with pytest.raises((ExitJson, FailJson)) as caught:
-            info.main()
-    return caught.value.args[0]
+    return run(info.main, args, check_mode=check_mode)
 
 
 def ims_requests(mock):
