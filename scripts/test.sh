@@ -115,11 +115,13 @@ if want real && [ -n "$REAL_BG_PID" ]; then
   else
     REAL_BG_PID=""
     tail -n 40 "$REAL_LOG" >&2
-    if [ -n "${CI:-}" ] || grep -q 'stack failed to start' "$REAL_LOG"; then
+    # Outside CI the stage is skipped only when the packages could not be installed; any other failure fails.
+    if [ -z "${CI:-}" ] && grep -q 'while installing keystone and glance' "$REAL_LOG"; then
+      echo "SKIPPED: real Glance tests (the keystone/glance packages could not be installed; see above)" >&2
+    else
       echo "the real Keystone + Glance failed to start" >&2
       FAILED+=("real Glance start")
     fi
-    echo "SKIPPED: real Glance tests (the keystone/glance packages could not be installed; see above)" >&2
   fi
 fi
 
