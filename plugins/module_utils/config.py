@@ -43,6 +43,8 @@ AUTH_KEYS = (
     'secret_key', 'security_token',
 )
 SECRET_AUTH_KEYS = ('password', 'token', 'secret_key', 'security_token')
+# The auth keys that are no_log options; access_key is not a secret but identifies the key pair, like a user name.
+NO_LOG_AUTH_KEYS = SECRET_AUTH_KEYS + ('access_key',)
 AUTH_TYPES = ('password', 'token', 'aksk')
 AUTH_TYPE_ALIASES = {'v3password': 'password', 'v3token': 'token'}
 CREDENTIAL_KEYS = {

@@ -26,6 +26,8 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     AUTH_TYPE_ALIASES,
     AUTH_TYPES,
     INTERFACES,
+    AUTH_KEYS,
+    NO_LOG_AUTH_KEYS,
     SECRET_AUTH_KEYS,
     ConnectionConfig,
     resolve_connection,
@@ -47,11 +49,7 @@ _RESERVED_RESULT_KEYS = frozenset(('msg', 'error', 'failed', 'invocation', 'warn
 
 
 def _auth_suboptions() -> Dict[str, Dict[str, Any]]:
-    secret = ('password', 'token', 'access_key', 'secret_key', 'security_token')
-    return {key: dict(type='str', no_log=True) if key in secret else dict(type='str')
-            for key in ('auth_url', 'username', 'user_id', 'password', 'user_domain_name', 'user_domain_id', 'domain_name',
-                        'project_id', 'project_name', 'project_domain_name', 'project_domain_id', 'token', 'access_key',
-                        'secret_key', 'security_token')}
+    return {key: dict(type='str', no_log=True) if key in NO_LOG_AUTH_KEYS else dict(type='str') for key in AUTH_KEYS}
 
 
 def connection_argument_spec() -> Dict[str, Any]:

@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The action plugin of every module of the collection.
+
+It runs the module exactly like ansible.builtin.normal does, with one difference: the module arguments are handed
+to ansible-core in a dict that prints with its secrets masked. With ANSIBLE_DEBUG=1, ansible-core writes the
+arguments of each module it ran to the debug output ("done with _execute_module (<name>, <args>)"), no_log options
+included. For our modules that line masks them as the invocation result does (VALUE_SPECIFIED_IN_NO_LOG_PARAMETER,
+or ******** inside another value). The module still receives the real values: its payload is JSON-encoded from the
+dict's items, not from its repr.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ansible.module_utils.common.parameters import remove_values
+from ansible.plugins.action import ActionBase
+from ansible.utils.vars import merge_hash
+
+from ansible_collections.imscloud.sharing.plugins.module_utils.config import NO_LOG_AUTH_KEYS
+
+
+def secret_values(args: Any) -> set[str]:
+    """The values of the no_log auth keys anywhere in the arguments (auth, and the auth of a cloud dict)."""
+    found: set[str] = set()
+    if isinstance(args, Mapping):
+        for key, value in args.items():
+            if key in NO_LOG_AUTH_KEYS and isinstance(value, str) and value:
+                found.add(value)
+            else:
+                found |= secret_values(value)
+    elif isinstance(args, (list, tuple)):
+        for item in args:
+            found |= secret_values(item)
+    return found
+
+
+class ArgsWithMaskedRepr(dict):
+    """Module arguments whose str() and repr() mask every secret value, also inside other values."""
+
+    def masked(self) -> Any:
+        return remove_values(dict(self), secret_values(self))
+
+    def __repr__(self) -> str:
+        try:
+            return repr(self.masked())
+        except Exception:  # pylint: disable=broad-exception-caught  # a debug line must never fail the task
+            return '{%s}' % ', '.join('%r: <not shown>' % (key,) for key in self)
+
+    __str__ = __repr__
+
+
+class ModuleAction(ActionBase):
+    """Runs the module of the same name, as ansible.builtin.normal would, with ArgsWithMaskedRepr arguments."""
+
+    _supports_check_mode = True
+    _supports_async = True
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        del tmp  # no longer has any effect
+        wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+        module_args = ArgsWithMaskedRepr(self._task.args)
+        result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=task_vars,
+                                                         wrap_async=wrap_async))
+        if not wrap_async:
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+        return result
