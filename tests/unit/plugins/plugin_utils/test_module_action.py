@@ -23,6 +23,11 @@ OWNER = '0a1b2c3d4e5f40718293a4b5c6d7e8f9'
 CONSUMER = '1b2c3d4e5f6a40718293a4b5c6d7e8f0'
 
 
+@pytest.fixture(autouse=True)
+def module_code_runs_as_on_a_target():
+    """Overrides the fixture of tests/conftest.py: an action plugin is controller code."""
+
+
 def module_args():
     return {
         'auth': {'auth_url': 'https://iam.example.test/v3', 'username': 'owner-user', 'password': PASSWORD,
