@@ -267,7 +267,7 @@ def evaluate_targets(report):
         peak < 150,
         'The module process needs %.1f MB for a 1 x 1 plan (interpreter, Ansible\'s module framework, requests); '
         'planning %d pairs adds %.1f MB (member lists of %d images, the plan, and the result with every planned pair).'
-        % (floor, planning['pairs'], peak - floor, report['settings']['plan_images'])))
+        % (floor, planning['pairs'], max(0.0, peak - floor), report['settings']['plan_images'])))
 
     timing = report['module_time']['ims_image_member']
     targets.append(_target(

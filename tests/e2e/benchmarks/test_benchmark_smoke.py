@@ -101,7 +101,10 @@ def test_planning_reads_every_image_writes_nothing_and_measures_one_module_proce
     assert planning['stats']['requests'][MEMBERS] == PLAN_IMAGES
     assert planning['stats']['writes'] == 0
     assert planning['module_processes'] == 1
-    assert planning['peak_rss_kib'] >= planning['floor_rss_kib'] > 0
+    # both are the peak RSS of one module process (interpreter + Ansible + requests: tens of MB); the smoke plan is
+    # so small that the two differ by measurement noise only, in either direction
+    assert 10 * 1024 < planning['floor_rss_kib'] < 150 * 1024
+    assert abs(planning['peak_rss_kib'] - planning['floor_rss_kib']) < planning['floor_rss_kib'] * 0.25
 
 
 def test_module_time_runs_are_unchanged_without_iam(report):
