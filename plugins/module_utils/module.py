@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any, Dict, Optional
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
+    AUTH_KEYS,
     AUTH_TYPE_ALIASES,
     AUTH_TYPES,
     INTERFACES,
-    AUTH_KEYS,
     NO_LOG_AUTH_KEYS,
     SECRET_AUTH_KEYS,
     ConnectionConfig,
