@@ -38,9 +38,9 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import clas
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import parse_retry_after
 from ansible_collections.imscloud.sharing.plugins.module_utils.signer import sign_request
 from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import TokenCache
+from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_job
 
-COLLECTION_VERSION = '0.1.0'
 # OTC IMS endpoints follow this pattern (ims_api.md section 0); used for AK/SK without ims_endpoint.
 IMS_ENDPOINT_TEMPLATE = 'https://ims.{region}.otc.t-systems.com'
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
