@@ -50,7 +50,7 @@ PLANTED = [
     '.cache/imscloud.sharing/0123456789abcdef.json',
     'imscloud.sharing/fedcba9876543210.json',
     '.venv/bin/activate',
-    '.venv-matrix/2.17/bin/activate',
+    '.venvs/core-2.17.14/bin/activate',
     'venv/lib/site.py',
     'playbooks/.venv/pyvenv.cfg',
     '.ansible/collections/marker.txt',
