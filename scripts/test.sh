@@ -128,14 +128,14 @@ fi
 if want lint; then
   stage "ansible-lint (production profile, offline)"
   run ansible-lint ansible-lint --offline
-  stage "antsibull-docs lint-collection-docs"
-  run antsibull-docs antsibull-docs lint-collection-docs --plugin-docs .
+  stage "antsibull-docs lint-collection-docs (plugin docs and the extra docs of docs/docsite)"
+  run antsibull-docs antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
   stage "antsibull-changelog lint"
   run antsibull-changelog antsibull-changelog lint
 fi
 
 if want docs; then
-  stage "generated module docs are up to date (docs/modules)"
+  stage "generated docs are up to date (docs/modules, docs/docsite/rst)"
   run docs ./scripts/build-docs.sh --check
 fi
 
