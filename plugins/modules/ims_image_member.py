@@ -27,6 +27,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full

@@ -31,6 +31,7 @@ requirements:
 extends_documentation_fragment:
   - imscloud.sharing.connection
   - imscloud.sharing.connection.wait
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full

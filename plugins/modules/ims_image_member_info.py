@@ -22,6 +22,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
