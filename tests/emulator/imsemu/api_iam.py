@@ -1,0 +1,150 @@
+# Copyright: (c) imscloud.sharing contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""IAM (Keystone v3 as OTC runs it, ims_api.md section 1): tokens and the catalog."""
+
+import hmac
+
+from .api_base import Api
+from .clock import iso_micros
+from .seed import derived_id
+from .shapes import KEYSTONE_401, ApiError, json_response, parse_json
+
+MALFORMED = (' The server could not comply with the request since it is either malformed or otherwise incorrect. '
+             'The client is assumed to be in error.')
+
+
+def bad_request(message):
+    return ApiError(400, 'keystone', message)
+
+
+def unauthorized(message=KEYSTONE_401, code=None):
+    return ApiError(401, 'keystone', message, code)
+
+
+class IamApi(Api):
+    """POST /v3/auth/tokens and what hangs off it."""
+
+    def __init__(self, state, authenticator):
+        super(IamApi, self).__init__(state)
+        self.auth = authenticator
+
+    def h_iam_version(self, ctx):
+        return json_response({'version': {'id': 'v3.0', 'status': 'stable', 'updated': '2020-01-01T00:00:00Z',
+                                          'links': [{'rel': 'self', 'href': self.state.base_url + '/v3/'}],
+                                          'media-types': [{'base': 'application/json',
+                                                           'type': 'application/vnd.openstack.identity-v3+json'}]}})
+
+    def h_iam_issue_token(self, ctx):
+        data, problem = parse_json(ctx.body)
+        if problem or not isinstance(data, dict) or not isinstance(data.get('auth'), dict):
+            raise bad_request('Expecting to find auth in request body.' + MALFORMED)
+        auth = data['auth']
+        identity = auth.get('identity')
+        if not isinstance(identity, dict) or not isinstance(identity.get('methods'), list) or not identity['methods']:
+            raise bad_request('Expecting to find identity in auth.' + MALFORMED)
+        user, methods = self.identify(ctx, identity)
+        project, domain = self.token_scope(auth.get('scope'), user)
+        retry_after = self.state.token_slot(user)
+        if retry_after is not None:
+            limit = self.state.setting('token_rate_limit')
+            raise ApiError(429, 'iam', 'The throttling threshold has been reached. Threshold: %d times per %g seconds'
+                           % (limit['per_user'], limit['window']), 'IAM.0012', {'Retry-After': str(retry_after)})
+        token, record = self.state.issue_token(user, project, domain, methods)
+        body = self.token_body(user, project, domain, record, with_catalog=not ctx.request.args.get('nocatalog'))
+        return json_response(body, 201, {'X-Subject-Token': token})
+
+    def identify(self, ctx, identity):
+        """(user, methods) of the identity methods, or the IAM error."""
+        methods = identity['methods']
+        if 'password' in methods:
+            return self.password_user(identity.get('password')), ['password']
+        if 'token' in methods:
+            token_value = (identity.get('token') or {}).get('id') or ctx.request.headers.get('X-Auth-Token')
+            record, _problem = self.state.token_record(token_value or '')
+            if record is None:
+                raise unauthorized()
+            return self.state.user(record['user_id']), ['token']
+        raise unauthorized('Attempted to authenticate with an unsupported method.')
+
+    def named(self, kind, spec, default_domain_id=None):
+        """A user or project given as {id} or {name, domain: {id|name}} (None when there is no such entry).
+
+        Without a domain, a name is looked up in default_domain_id; when that is None too, it is a 400.
+        """
+        if spec.get('id'):
+            return self.state.find(kind, entry_id=spec['id'])
+        if not spec.get('name'):
+            raise bad_request('Expecting to find id or name in %s.' % kind)
+        domain_spec = spec.get('domain')
+        if isinstance(domain_spec, dict) and (domain_spec.get('id') or domain_spec.get('name')):
+            domain_id = self.state.domain_id_of(domain_spec)
+            if domain_id is None:
+                return None
+        elif default_domain_id is not None:
+            domain_id = default_domain_id
+        else:
+            raise bad_request('Expecting to find domain in %s.' % kind + MALFORMED)
+        return self.state.find(kind, name=spec['name'], domain_id=domain_id)
+
+    def password_user(self, password):
+        if not isinstance(password, dict) or not isinstance(password.get('user'), dict):
+            raise bad_request('Expecting to find user in password.' + MALFORMED)
+        spec = password['user']
+        if not spec.get('id') and not spec.get('name'):
+            raise bad_request('Expecting to find name or id in user.')
+        user = self.named('user', spec)
+        secret = spec.get('password')
+        if user is None or not isinstance(secret, str) or not hmac.compare_digest(secret.encode('utf-8'), user['password'].encode('utf-8')):
+            raise unauthorized()
+        return user
+
+    def token_scope(self, scope, user):
+        """(project, domain) of the requested scope; both None for a global token. Project wins over domain."""
+        if scope is None:
+            return None, None
+        if not isinstance(scope, dict):
+            raise bad_request('The scope must be an object.')
+        if isinstance(scope.get('project'), dict):
+            project = self.named('project', scope['project'])
+            if project is None or project['id'] not in user['projects']:
+                raise unauthorized()
+            return project, None
+        if isinstance(scope.get('domain'), dict):
+            domain_id = self.state.domain_id_of(scope['domain'])
+            if domain_id != user['domain_id']:
+                raise unauthorized()
+            return None, self.state.domain(domain_id)
+        raise bad_request('The scope must name a project or a domain.')
+
+    def token_body(self, user, project, domain, record, with_catalog):
+        user_domain = self.state.domain(user['domain_id'])
+        token = {
+            'methods': record['methods'], 'expires_at': iso_micros(record['expires_at']), 'issued_at': iso_micros(record['issued_at']),
+            'user': {'id': user['id'], 'name': user['name'], 'password_expires_at': '',
+                     'domain': {'id': user_domain['id'], 'name': user_domain['name']}},
+            'roles': [{'id': derived_id('role', 'te_admin'), 'name': 'te_admin'}],
+        }
+        if project is not None:
+            project_domain = self.state.domain(project['domain_id'])
+            token['project'] = {'id': project['id'], 'name': project['name'],
+                                'domain': {'id': project_domain['id'], 'name': project_domain['name']}}
+        elif domain is not None:
+            token['domain'] = {'id': domain['id'], 'name': domain['name']}
+        if with_catalog:
+            token['catalog'] = self.catalog(project['region'] if project else 'eu-de')
+        return {'token': token}
+
+    def catalog(self, region):
+        # OTC publishes only public endpoints; a Keystone bootstrap registers all three interfaces.
+        interfaces = ('public',) if self.state.mode == 'otc' else ('public', 'internal', 'admin')
+        base_url = self.state.base_url
+
+        def endpoints(service, url, endpoint_region):
+            return [{'id': derived_id(service + interface, url), 'interface': interface, 'region': endpoint_region,
+                     'region_id': endpoint_region, 'url': url} for interface in interfaces]
+        return [
+            {'type': 'identity', 'id': derived_id('service', 'iam'), 'name': 'iam',
+             'endpoints': endpoints('identity', base_url + '/v3', '*')},
+            {'type': 'image', 'id': derived_id('service', 'glance'), 'name': 'glance',
+             'endpoints': endpoints('image', base_url, region)},
+        ]
