@@ -8,6 +8,7 @@ client's signer is tested against, so it must not share its code (or its mistake
 
 import hashlib
 import hmac
+import re
 from urllib.parse import quote
 
 from .clock import parse_sdk_date, sdk_date
@@ -35,6 +36,13 @@ def canonical_query(args):
     """The documented form: every key=value pair URI-encoded, sorted by key then value."""
     pairs = sorted((key, value) for key, value in args.items(multi=True))
     return '&'.join('%s=%s' % (quote(k, safe='~'), quote(v, safe='~')) for k, v in pairs)
+
+
+def gopher_canonical_query(args):
+    """The form gophertelekomcloud's signer (signer_helper.go encodeQueryString) produces: the encoded keys sorted
+    case-insensitively, and only the first value of a repeated key."""
+    keys = sorted(dict.fromkeys(args.keys()), key=lambda k: quote(k, safe='~').lower())
+    return '&'.join('%s=%s' % (quote(k, safe='~'), quote(args.get(k), safe='~')) for k in keys)
 
 
 def parse_authorization(value):
@@ -81,18 +89,32 @@ def check_preconditions(authorization, headers, body, now):
     return fields, access_key, scope, date
 
 
-def canonical_request(method, path, query, headers, signed_headers, body):
-    """The canonical request text; raises SignatureError when a signed header is missing or misnamed."""
+def canonical_request(method, path, query, headers, signed_headers, body, collapse_spaces=False):
+    """The canonical request text; raises SignatureError when a signed header is missing or misnamed.
+
+    collapse_spaces: header values with runs of white space made one space (gophertelekomcloud's signer).
+    """
     if 'host' not in signed_headers or 'x-sdk-date' not in signed_headers or signed_headers != sorted(signed_headers):
         raise SignatureError(IAM_PREFIX + 'SignedHeaders must be sorted and include host and x-sdk-date')
     header_lines = []
     for name in signed_headers:
         if name != name.lower() or name not in headers:
             raise SignatureError(IAM_PREFIX + 'signed header %s is missing' % name)
-        header_lines.append('%s:%s' % (name, headers.get(name).strip()))
+        value = headers.get(name).strip()
+        header_lines.append('%s:%s' % (name, re.sub(r'\s+', ' ', value) if collapse_spaces else value))
     payload_hash = headers.get('X-Sdk-Content-Sha256') or hashlib.sha256(body).hexdigest()
     return '\n'.join([method.upper(), canonical_uri(path), query, '\n'.join(header_lines) + '\n',
                       ';'.join(signed_headers), payload_hash])
+
+
+def canonical_forms(request, body, signed_headers):
+    """Every canonical request a legitimate signer may have produced: the documented one first, then
+    gophertelekomcloud's (first value per key, case-insensitive key order, collapsed header spaces)."""
+    documented = canonical_request(request.method, request.path, canonical_query(request.args), request.headers,
+                                   signed_headers, body)
+    gopher = canonical_request(request.method, request.path, gopher_canonical_query(request.args), request.headers,
+                               signed_headers, body, collapse_spaces=True)
+    return [documented] + ([gopher] if gopher != documented else [])
 
 
 def expected_signature(secret, date, scope, canonical):
@@ -121,8 +143,8 @@ def verify(request, body, now, secret_of):
     if secret is None:
         raise SignatureError(IAM_PREFIX + 'ak %s not found' % access_key)
     signed_headers = fields['SignedHeaders'].split(';')
-    canonical = canonical_request(request.method, request.path, canonical_query(request.args), request.headers,
-                                  signed_headers, body)
-    if not hmac.compare_digest(expected_signature(str(secret), date, scope, canonical), fields['Signature']):
-        raise SignatureError(IAM_PREFIX + 'verify aksk signature fail, canonicalRequest:%s' % canonical.replace('\n', '|'))
-    return access_key
+    forms = canonical_forms(request, body, signed_headers)
+    for canonical in forms:
+        if hmac.compare_digest(expected_signature(str(secret), date, scope, canonical), fields['Signature']):
+            return access_key
+    raise SignatureError(IAM_PREFIX + 'verify aksk signature fail, canonicalRequest:%s' % forms[0].replace('\n', '|'))

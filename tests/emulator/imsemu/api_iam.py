@@ -99,13 +99,17 @@ class IamApi(Api):
         return user
 
     def token_scope(self, scope, user):
-        """(project, domain) of the requested scope; both None for a global token. Project wins over domain."""
+        """(project, domain) of the requested scope; both None for a global token. Project wins over domain.
+
+        A project name without a domain is looked up in the user's own domain (the OTC IAM doc lists
+        scope.project.name on its own; project names are region names, unique within an account).
+        """
         if scope is None:
             return None, None
         if not isinstance(scope, dict):
             raise bad_request('The scope must be an object.')
         if isinstance(scope.get('project'), dict):
-            project = self.named('project', scope['project'])
+            project = self.named('project', scope['project'], default_domain_id=user['domain_id'])
             if project is None or project['id'] not in user['projects']:
                 raise unauthorized()
             return project, None
@@ -115,6 +119,53 @@ class IamApi(Api):
                 raise unauthorized()
             return None, self.state.domain(domain_id)
         raise bad_request('The scope must name a project or a domain.')
+
+    # -- GET /v3/auth/catalog and GET /v3/projects: a token or an AK/SK signature
+    def caller(self, ctx):
+        """Authenticate an IAM read: X-Auth-Token or AK/SK (401 in IAM's shape otherwise)."""
+        try:
+            token = ctx.request.headers.get('X-Auth-Token')
+            if token:
+                self.auth.token_caller(ctx, token)
+            elif ctx.request.headers.get('Authorization', '').startswith('SDK-HMAC-SHA256'):
+                self.auth.aksk_caller(ctx)
+            else:
+                raise unauthorized()
+        except ApiError as err:
+            raise unauthorized(err.message if err.shape == 'gateway' else KEYSTONE_401, err.code)
+        if ctx.user is None:
+            raise unauthorized()
+
+    def h_iam_catalog(self, ctx):
+        self.caller(ctx)
+        project = self.state.project(ctx.project_id) if ctx.project_id else None
+        if project is None:
+            raise ApiError(403, 'keystone', 'The token must be scoped to a project to read the catalog.', 'IAM.0002')
+        return json_response({'catalog': self.catalog(project['region']),
+                              'links': {'self': self.state.base_url + '/v3/auth/catalog'}})
+
+    def h_iam_projects(self, ctx):
+        """The projects of the caller's domain, filtered by name, domain_id, enabled (OTC IAM API reference,
+        "Querying Project Information Based on the Specified Criteria")."""
+        self.caller(ctx)
+        user = ctx.user
+        if not user.get('list_projects', True):
+            raise ApiError(403, 'keystone', 'You are not authorized to perform the requested action.', 'IAM.0002')
+        args = ctx.request.args
+        domain_id = args.get('domain_id', user['domain_id'])
+        if domain_id != user['domain_id']:
+            raise ApiError(403, 'keystone', 'You are not authorized to perform the requested action.', 'IAM.0002')
+        base = self.state.base_url + '/v3/projects'
+        projects = [p for p in self.state.projects() if p['domain_id'] == domain_id
+                    and args.get('name') in (None, p['name']) and args.get('enabled', 'true').lower() == 'true']
+        query = ctx.request.query_string.decode('latin-1')
+        return json_response({
+            'links': {'self': base + ('?' + query if query else ''), 'previous': None, 'next': None},
+            'projects': [{'is_domain': False, 'description': '', 'enabled': True, 'id': p['id'],
+                          'parent_id': p['domain_id'], 'domain_id': p['domain_id'], 'name': p['name'],
+                          'links': {'self': '%s/%s' % (base, p['id'])}}
+                         for p in sorted(projects, key=lambda p: (p['name'], p['id']))],
+        })
 
     def token_body(self, user, project, domain, record, with_catalog):
         user_domain = self.state.domain(user['domain_id'])

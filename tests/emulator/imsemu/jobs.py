@@ -150,6 +150,18 @@ class JobBook(object):
             return self._evaluate_delete(payload['images'], payload['projects'], caller)
         return self._evaluate_update(payload['images'], caller)
 
+    def _result(self, image_id, error, culprit, fail_reason=None):
+        """One entities.results[] entry of a failed image. Documented (ims_api.md section 4, Table 3): only image_id,
+        project_id and status; setting job_result_detail: detailed adds error_code and fail_reason."""
+        if self.state.setting('job_result_detail') == 'documented':
+            result = {'image_id': image_id, 'status': 'FAIL'}
+        else:
+            result = {'image_id': image_id, 'status': 'failed', 'error_code': error,
+                      'fail_reason': fail_reason or IMG_ERRORS[error]}
+        if culprit:
+            result['project_id'] = culprit
+        return result
+
     def _settle(self, job):
         op = job['op']
         finished = job['begin_time'] + job['duration']
@@ -159,17 +171,12 @@ class JobBook(object):
         results = []
         for image_id, error, culprit in outcome:
             if error:
-                result = {'image_id': image_id, 'status': 'failed', 'error_code': error, 'fail_reason': IMG_ERRORS[error]}
-                if culprit:
-                    result['project_id'] = culprit
-                results.append(result)
-                continue
-            if failures and atomic:
-                results.append({'image_id': image_id, 'status': 'failed', 'error_code': None,
-                                'fail_reason': 'Not applied: another image of the job failed.'})
-                continue
-            self._apply(op, image_id, job['payload'], job['project_id'], finished)
-            results.append({'image_id': image_id, 'status': 'success'})
+                results.append(self._result(image_id, error, culprit))
+            elif failures and atomic:
+                results.append(self._result(image_id, None, None, 'Not applied: another image of the job failed.'))
+            else:
+                self._apply(op, image_id, job['payload'], job['project_id'], finished)
+                results.append({'image_id': image_id, 'status': 'success'})
         job['settled'] = True
         job['end_time'] = finished
         job['status'] = 'FAIL' if failures else 'SUCCESS'

@@ -6,6 +6,8 @@
 ROUTES = (
     ('GET', '/v3', 'iam_version', 'IAM', 'read'),
     ('POST', '/v3/auth/tokens', 'iam_issue_token', 'IAM', 'token'),
+    ('GET', '/v3/auth/catalog', 'iam_catalog', 'IAM', 'read'),
+    ('GET', '/v3/projects', 'iam_projects', 'IAM', 'read'),
     ('GET', '/v2/images', 'list_images', 'IMS', 'read'),
     ('POST', '/v2/images', 'create_image', 'IMS', 'write'),
     ('GET', '/v2/images/{image_id}', 'show_image', 'IMS', 'read'),

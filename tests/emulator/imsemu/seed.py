@@ -115,7 +115,8 @@ class World(object):
         user = {'id': user_id, 'name': name, 'password': entry['password'],
                 'domain_id': self.domain_ref(entry['domain'], where),
                 'projects': [self.project_ref(p, where) for p in projects],
-                'access_key': entry.get('access_key'), 'secret_key': entry.get('secret_key')}
+                'access_key': entry.get('access_key'), 'secret_key': entry.get('secret_key'),
+                'list_projects': _bool_field(entry, 'list_projects', True, where)}
         if (user['access_key'] is None) != (user['secret_key'] is None):
             raise SeedError('%s: access_key and secret_key go together' % where)
         if user['access_key'] is not None:

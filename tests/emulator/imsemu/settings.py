@@ -19,6 +19,7 @@ DEFAULT_CONFIG = {
     'batch_delete_missing': 'success',
     'batch_fail_mode': 'partial',
     'batch_allow_pending': False,
+    'job_result_detail': 'documented',
     'member_status_all': True,
     'otc_shared_visibility': 'shared',
     'latency': {},
@@ -35,6 +36,7 @@ CHOICES = {
     'batch_readd': ('success', 'fail'),
     'batch_delete_missing': ('success', 'fail'),
     'batch_fail_mode': ('partial', 'atomic'),
+    'job_result_detail': ('documented', 'detailed'),
     'otc_shared_visibility': ('shared', 'private'),
 }
 FLAGS = ('batch_allow_pending', 'member_status_all')
