@@ -4,6 +4,7 @@
 
 import hmac
 
+from . import totp
 from .api_base import Api
 from .clock import iso_micros
 from .seed import derived_id
@@ -19,6 +20,19 @@ def bad_request(message):
 
 def unauthorized(message=KEYSTONE_401, code=None):
     return ApiError(401, 'keystone', message, code)
+
+
+# IAM's 401s for a sign-in that fails: (otc message, otc IAM error code, Keystone message). The OTC codes and
+# messages are from the IAM API reference's error code table; "The username or password is wrong." is the body
+# OTC IAM answers (seen in terraform-provider-opentelekomcloud issue 1404). No source documents the answer to a
+# password-only sign-in of an MFA user: the emulator uses IAM.0001 with a message that says what is missing.
+SIGN_IN_FAILURES = {
+    'credentials': ('The username or password is wrong.', None, KEYSTONE_401),
+    'locked': ('Account locked.', 'IAM.0061', 'The account is locked for user: %(user)s.'),
+    'mfa_required': ('Virtual MFA login protection is enabled for user %(user)s: authenticate with the methods '
+                     '"password" and "totp".', 'IAM.0001', 'Additional authentications steps required.'),
+    'passcode': ('Invalid TOTP passcode.', 'IAM.1061', KEYSTONE_401),
+}
 
 
 class IamApi(Api):
@@ -42,29 +56,79 @@ class IamApi(Api):
         identity = auth.get('identity')
         if not isinstance(identity, dict) or not isinstance(identity.get('methods'), list) or not identity['methods']:
             raise bad_request('Expecting to find identity in auth.' + MALFORMED)
-        user, methods = self.identify(ctx, identity)
-        project, domain = self.token_scope(auth.get('scope'), user)
+        user, methods, fixed_project, extra = self.identify(ctx, identity)
+        if fixed_project is not None:
+            if auth.get('scope') is not None:  # as Keystone: the credential decides the scope
+                raise unauthorized('Application credentials cannot request a scope.')
+            project, domain = fixed_project, None
+        else:
+            project, domain = self.token_scope(auth.get('scope'), user)
         retry_after = self.state.token_slot(user)
         if retry_after is not None:
             limit = self.state.setting('token_rate_limit')
             raise ApiError(429, 'iam', 'The throttling threshold has been reached. Threshold: %d times per %g seconds'
                            % (limit['per_user'], limit['window']), 'IAM.0012', {'Retry-After': str(retry_after)})
-        token, record = self.state.issue_token(user, project, domain, methods)
+        token, record = self.state.issue_token(user, project, domain, methods, extra)
         body = self.token_body(user, project, domain, record, with_catalog=not ctx.request.args.get('nocatalog'))
         return json_response(body, 201, {'X-Subject-Token': token})
 
+    def sign_in_failure(self, kind, user=None):
+        otc_message, code, keystone_message = SIGN_IN_FAILURES[kind]
+        values = {'user': user['id'] if user else ''}
+        if self.state.mode == 'glance':
+            return unauthorized(keystone_message % values)
+        return unauthorized(otc_message % values, code)
+
     def identify(self, ctx, identity):
-        """(user, methods) of the identity methods, or the IAM error."""
+        """(user, methods, project the method fixes or None, extra token fields) of the identity, or the IAM error."""
         methods = identity['methods']
+        if 'application_credential' in methods:
+            return self.application_credential_user(identity.get('application_credential'))
         if 'password' in methods:
-            return self.password_user(identity.get('password')), ['password']
+            user = self.password_user(identity.get('password'))
+            if user['locked']:
+                raise self.sign_in_failure('locked', user)
+            if 'totp' in methods:
+                return user, ['password', 'totp'], None, self.verify_totp(user, identity.get('totp'))
+            if user['totp_secret']:
+                raise self.sign_in_failure('mfa_required', user)
+            return user, ['password'], None, {}
         if 'token' in methods:
             token_value = (identity.get('token') or {}).get('id') or ctx.request.headers.get('X-Auth-Token')
             record, _problem = self.state.token_record(token_value or '')
             if record is None:
                 raise unauthorized()
-            return self.state.user(record['user_id']), ['token']
+            return self.state.user(record['user_id']), ['token'], None, {}
         raise unauthorized('Attempted to authenticate with an unsupported method.')
+
+    def verify_totp(self, user, totp_spec):
+        """Check identity.totp {user: {id, passcode}} (RFC 6238, +-1 step, each passcode once per user)."""
+        spec = totp_spec.get('user') if isinstance(totp_spec, dict) else None
+        if not isinstance(spec, dict) or not spec.get('id') or 'passcode' not in spec:
+            raise bad_request('Expecting to find user id and passcode in totp.' + MALFORMED)
+        if str(spec['id']) != user['id'] or not user['totp_secret']:
+            raise self.sign_in_failure('passcode', user)
+        step = totp.matching_step(user['totp_secret'], spec['passcode'], self.state.now())
+        if step is None or not self.state.use_passcode(user['id'], step):
+            raise self.sign_in_failure('passcode', user)
+        return {'mfa_authn_at': iso_micros(self.state.now())}
+
+    def application_credential_user(self, spec):
+        """Keystone's application_credential method: {id, secret} or {name, secret, user: {id} | {name, domain}}."""
+        if not isinstance(spec, dict) or not isinstance(spec.get('secret'), str) or not (spec.get('id') or spec.get('name')):
+            raise bad_request('Expecting to find id or name, and secret, in application_credential.' + MALFORMED)
+        if spec.get('id'):
+            credential = self.state.app_credential(credential_id=spec['id'])
+        else:
+            if not isinstance(spec.get('user'), dict):
+                raise bad_request('Expecting to find user in application_credential.' + MALFORMED)
+            user = self.named('user', spec['user'])
+            credential = self.state.app_credential(user_id=user['id'], name=spec['name']) if user else None
+        if credential is None or not hmac.compare_digest(spec['secret'].encode('utf-8'), credential['secret'].encode('utf-8')):
+            raise unauthorized()
+        user = self.state.user(credential['user_id'])
+        extra = {'application_credential': {'id': credential['id'], 'name': credential['name'], 'restricted': True}}
+        return user, ['application_credential'], self.state.project(credential['project_id']), extra
 
     def named(self, kind, spec, default_domain_id=None):
         """A user or project given as {id} or {name, domain: {id|name}} (None when there is no such entry).
@@ -95,7 +159,7 @@ class IamApi(Api):
         user = self.named('user', spec)
         secret = spec.get('password')
         if user is None or not isinstance(secret, str) or not hmac.compare_digest(secret.encode('utf-8'), user['password'].encode('utf-8')):
-            raise unauthorized()
+            raise self.sign_in_failure('credentials')
         return user
 
     def token_scope(self, scope, user):
@@ -175,6 +239,9 @@ class IamApi(Api):
                      'domain': {'id': user_domain['id'], 'name': user_domain['name']}},
             'roles': [{'id': derived_id('role', 'te_admin'), 'name': 'te_admin'}],
         }
+        for key in ('mfa_authn_at', 'application_credential'):
+            if key in record:
+                token[key] = record[key]
         if project is not None:
             project_domain = self.state.domain(project['domain_id'])
             token['project'] = {'id': project['id'], 'name': project['name'],

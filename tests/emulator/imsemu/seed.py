@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import yaml
 
 from .clock import parse_iso
+from .totp import decode_secret
 
 HEX32_RE = re.compile(r'^[0-9a-f]{32}$')
 UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
@@ -55,6 +56,7 @@ class World(object):
         self.projects = {}
         self.users = {}
         self.access_keys = {}
+        self.app_credentials = {}
         self.images = {}
         self.members = {}
         self.member_quota = {'default': DEFAULT_MEMBER_QUOTA, 'whole_image': DEFAULT_WHOLE_IMAGE_QUOTA}
@@ -116,7 +118,9 @@ class World(object):
                 'domain_id': self.domain_ref(entry['domain'], where),
                 'projects': [self.project_ref(p, where) for p in projects],
                 'access_key': entry.get('access_key'), 'secret_key': entry.get('secret_key'),
-                'list_projects': _bool_field(entry, 'list_projects', True, where)}
+                'list_projects': _bool_field(entry, 'list_projects', True, where),
+                'locked': _bool_field(entry, 'locked', False, where),
+                'totp_secret': self._totp_secret(entry.get('mfa'), where)}
         if (user['access_key'] is None) != (user['secret_key'] is None):
             raise SeedError('%s: access_key and secret_key go together' % where)
         if user['access_key'] is not None:
@@ -124,6 +128,34 @@ class World(object):
                 raise SeedError('%s: access key already used by another user' % where)
             self.access_keys[str(user['access_key'])] = user_id
         self.users[user_id] = user
+        for credential in entry.get('application_credentials') or []:
+            self.add_app_credential(user, credential, where)
+
+    @staticmethod
+    def _totp_secret(mfa, where):
+        """mfa: {totp_secret: <base32>} -> the secret, or None when the user has no virtual MFA device."""
+        if mfa is None:
+            return None
+        if not isinstance(mfa, dict) or set(mfa) != {'totp_secret'}:
+            raise SeedError('%s: mfa must be {totp_secret: <base32>}' % where)
+        try:
+            decode_secret(mfa['totp_secret'])
+        except ValueError:
+            raise SeedError('%s: mfa.totp_secret must be a base32 string' % where)
+        return str(mfa['totp_secret'])
+
+    def add_app_credential(self, user, entry, where):
+        """An application credential {id, name, secret, project} of user (Keystone: scoped to one project)."""
+        if not isinstance(entry, dict) or not isinstance(entry.get('name'), str) or not isinstance(entry.get('secret'), str):
+            raise SeedError('%s: each application credential needs a name and a secret' % where)
+        credential_id = str(entry.get('id') or derived_id('application_credential', user['id'] + entry['name']))
+        project_id = self.project_ref(entry.get('project'), '%s application credential %s' % (where, entry['name']))
+        if project_id not in user['projects']:
+            raise SeedError('%s: application credential %s is for a project the user is not in' % (where, entry['name']))
+        if credential_id in self.app_credentials:
+            raise SeedError('%s: duplicate application credential id %s' % (where, credential_id))
+        self.app_credentials[credential_id] = {'id': credential_id, 'name': entry['name'], 'secret': entry['secret'],
+                                               'project_id': project_id, 'user_id': user['id']}
 
     def set_member_quota(self, quota):
         if isinstance(quota, int) and not isinstance(quota, bool):

@@ -123,6 +123,19 @@ class State(object):
         user_id = self.world.access_keys.get(access_key)
         return self.world.users[user_id] if user_id else None
 
+    def app_credential(self, credential_id=None, user_id=None, name=None):
+        """An application credential by id, or by its user and name."""
+        if credential_id:
+            return self.world.app_credentials.get(str(credential_id))
+        return next((c for c in self.world.app_credentials.values() if c['user_id'] == user_id and c['name'] == name), None)
+
+    def use_passcode(self, user_id, step):
+        """Record that the passcode of time step `step` was used by the user; False when it was used before."""
+        if step in self.used_passcodes[user_id]:
+            return False
+        self.used_passcodes[user_id].add(step)
+        return True
+
     def secret_of(self, access_key):
         user = self.user_by_access_key(access_key)
         return user['secret_key'] if user else None
