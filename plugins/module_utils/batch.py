@@ -18,20 +18,20 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional, Union
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_positive_int
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
 
-MEMBER_STATUSES = ('accepted', 'rejected')
+# The member statuses the batch API can set (membership.MEMBER_STATUSES has all three a membership can have).
+BATCH_STATUSES = ('accepted', 'rejected')
 # The job type IMS gives each kind of batch request (ims_api.md section 4).
 JOB_TYPES = {'POST': 'imsAddImageMembersJob', 'DELETE': 'imsDelImageMembersJob', 'PUT': 'imsUpdateImageMembersJob'}
+BATCH_SIZE_MEANING = 'the most image ids, and the most project ids, one batch request carries'
 JOB_FIELDS = ('job_id', 'job_type', 'status', 'begin_time', 'end_time', 'error_code', 'fail_reason')
 
 
 def _chunks(values: list[str], size: int) -> list[list[str]]:
     return [values[start:start + size] for start in range(0, len(values), size)]
-
-
-def _check_batch_size(batch_size: Any) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise IMSError('batch_size must be a positive integer, got %r' % (batch_size,))
 
 
 def membership_from_members(members_by_image: dict[str, list[dict]]) -> dict[str, list[str]]:
@@ -74,12 +74,8 @@ def plan_batch_changes(current_by_image: dict[str, list[str]], projects: Iterabl
     Images lacking (or holding surplus of) the same project set share requests; each request carries at most
     batch_size images and batch_size projects. Additions come first, then removals. No change -> [].
     """
-    if state not in ('present', 'absent'):
-        raise IMSError('state must be one of present, absent, got %r' % (state,))
-    if purge and state == 'absent':
-        raise IMSError('purge_projects=true cannot be combined with state=absent: to remove every member use '
-                       'state=present, purge_projects=true and an empty projects list')
-    _check_batch_size(batch_size)
+    validate_state_and_purge(state, 'purge_projects', purge, 'projects')
+    validate_positive_int('batch_size', batch_size, BATCH_SIZE_MEANING)
     wanted = set(projects)
     missing, surplus = [], []
     for image_id, current in current_by_image.items():
@@ -99,12 +95,10 @@ def plan_batch_status_changes(current_status_by_image: dict[str, Optional[str]],
     Every image must already have a membership for project_id (status not None): there is nothing to accept
     otherwise, and the caller reports those images before planning (see images_without_membership).
     """
-    if status not in MEMBER_STATUSES:
-        raise IMSError('status must be one of %s, got %r' % (', '.join(MEMBER_STATUSES), status))
-    _check_batch_size(batch_size)
-    orphans = images_without_membership(current_status_by_image)
-    if orphans:
-        raise IMSError('project %s is not a member of image(s) %s' % (project_id, ', '.join(orphans)))
+    if status not in BATCH_STATUSES:
+        raise IMSError('status must be one of %s, got %r' % (', '.join(BATCH_STATUSES), status))
+    validate_positive_int('batch_size', batch_size, BATCH_SIZE_MEANING)
+    check_memberships_exist(project_id, images_without_membership(current_status_by_image))
     differing = [image_id for image_id, current in current_status_by_image.items() if current != status]
     requests = []
     for image_chunk in _chunks(differing, batch_size):

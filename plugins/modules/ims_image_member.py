@@ -247,8 +247,9 @@ visibility_changed:
   sample: false
 '''
 
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import explain_member_error
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import member_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import members_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import membership_diff
@@ -256,12 +257,13 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.membership import
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import plan_status_change
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import plan_visibility_change
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import predict_members
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import summarize_changes
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_id
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_member_list
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_id
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
 
 OWNER_OPTIONS = ('members', 'purge_members', 'set_shared_visibility')
 RECIPIENT_OPTIONS = ('status', 'member', 'vault_id')
@@ -298,10 +300,7 @@ class ImageMemberModule(IMSModule):
             if p['state'] == 'absent':
                 raise IMSError('state=absent cannot be combined with status: a recipient cannot leave a membership; '
                                'use status=rejected to hide the image, or ask the owner to remove the member')
-            if p['vault_id'] is not None and p['status'] != 'accepted':
-                raise IMSError('vault_id is only used with status=accepted (got status=%s)' % p['status'])
-            if p['vault_id'] is not None and not p['vault_id'].strip():
-                raise IMSError('vault_id is empty: give the id of a server backup vault of the recipient project')
+            validate_vault_id(p['vault_id'], p['status'])
             if p['member'] is not None:
                 validate_project_id('member', p['member'])
             return []
@@ -309,13 +308,8 @@ class ImageMemberModule(IMSModule):
             raise IMSError('give members (owner side: the project ids to share the image with; members: [] with '
                            'purge_members: true removes every member) or status (recipient side: accepted, rejected '
                            'or pending)')
-        if p['state'] == 'absent' and p['purge_members']:
-            raise IMSError('purge_members=true cannot be combined with state=absent: to remove every member use '
-                           'state=present, purge_members=true and members: []')
-        if not p['members'] and not p['purge_members']:
-            raise IMSError('members is empty: an empty list is only allowed with purge_members: true, where it '
-                           'means "no members"')
-        members, warnings = validate_project_ids('members', p['members'], allow_empty=p['purge_members'])
+        validate_state_and_purge(p['state'], 'purge_members', p['purge_members'], 'members')
+        members, warnings = validate_member_list('members', p['members'], 'purge_members', p['purge_members'])
         for warning in warnings:
             self.module.warn(warning)
         return members
@@ -363,7 +357,7 @@ class ImageMemberModule(IMSModule):
         except IMSError as err:
             if err.status == 403 and image.get('visibility') == 'private':
                 return [], True
-            raise err.with_context(None, explain_member_error(err, 'list', image, self.client.project_id))
+            raise err.with_context(None, explain(err, 'list', image, self.client.project_id))
 
     def _run_owner(self, desired):
         p = self.params
@@ -388,7 +382,7 @@ class ImageMemberModule(IMSModule):
             try:
                 self.client.set_image_visibility(image['id'], 'shared')
             except IMSError as err:
-                raise err.with_context(None, explain_member_error(err, 'set_visibility', image, self.client.project_id))
+                raise err.with_context(None, explain(err, 'set_visibility', image, self.client.project_id))
             done.extend(visibility_change)
             if hidden:
                 # members kept while the image was private are listed again now: plan against them
@@ -410,7 +404,7 @@ class ImageMemberModule(IMSModule):
                     'adding' if change['op'] == 'add' else 'removing', member_id,
                     'to' if change['op'] == 'add' else 'from', image.get('name') or image['id'])
                 raise err.with_context(
-                    context, explain_member_error(err, change['op'], image, self.client.project_id, member_id),
+                    context, explain(err, change['op'], image, self.client.project_id, member_id),
                     changed=bool(done), added=applied['added'], removed=applied['removed'],
                     visibility_changed=applied['visibility_changed'], failed_member=member_id,
                     not_applied=[dict(op=c['op'], member_id=c['member_id']) for c in changes[position:]])
@@ -455,7 +449,7 @@ class ImageMemberModule(IMSModule):
         try:
             updated = self.client.update_member_status(image['id'], member_id, p['status'], vault_id=p['vault_id'])
         except IMSError as err:
-            raise err.with_context(None, explain_member_error(err, 'set_status', image, self.client.project_id, member_id))
+            raise err.with_context(None, explain(err, 'set_status', image, self.client.project_id, member_id))
         after = dict(current)
         after.update(updated or {})
         return self._report(image, changes, [current], [member_view(after)], None, None)

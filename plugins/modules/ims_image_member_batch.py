@@ -360,12 +360,20 @@ not_applied:
 import time
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import OPERATION_OF_METHOD
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import advice_for_code
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import wait_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_positive_int
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_id
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_ids
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_timeout
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
 
 # After an uncertain submission: how long to watch the members for the job that may exist, and how often. A planned
 # request may meet as many uncertain submissions as the retries option allows requests to be retried.
@@ -373,39 +381,9 @@ SETTLE_SECONDS = 30.0
 SETTLE_POLL_INITIAL = 1.0
 SETTLE_POLL_MAX = 8.0
 
-# What to do about the IMS error codes a member job or request is known to end with (ims_api.md section 5.1).
-HINTS = {
-    'IMG.0098': 'an encrypted image can be shared only after its KMS key is authorised for the target projects; '
-                'authorise the key (images encrypted with the default key cannot be shared) or drop the image from images',
-    'IMG.0095': 'the KMS key of an encrypted image does not exist; drop the image from images',
-    'IMG.0097': 'the KMS key of an encrypted image is not enabled; enable it or drop the image from images',
-    'IMG.0099': 'no permission on the KMS key of an encrypted image; authorise the key or drop the image from images',
-    'IMG.0047': 'only the owner project can change the members of an image; drop images of other projects from images',
-    'IMG.0106': 'only the owner project can change the members of an image; drop images of other projects from images',
-    'IMG.0088': 'an image has reached its member quota (256, or 10 for full-ECS images); remove members first',
-    'IMG.0076': 'an image cannot be shared with its own project; remove the owner project from projects',
-    'IMG.0178': 'an image cannot be shared with its own project; remove the owner project from projects',
-    'IMG.0108': 'images can be shared only with projects of the same region; check projects',
-    'IMG.0177': 'images can be shared only with projects of the same region; check projects',
-    'IMG.0067': 'a project id is not known to IAM; check projects',
-    'IMG.0135': 'full-ECS images can be shared only when they were created from a CBR backup',
-    'IMG.0089': 'public images cannot be shared',
-    'IMG.0083': 'public images cannot be shared',
-    'IMG.0060': 'IMS is throttling tasks; re-run later, or use a larger batch_size for fewer jobs',
-    'IMG.0182': 'the vault given in vault_id has not enough capacity for the image',
-    'IMG.0184': 'the vault given in vault_id could not be found; check vault_id',
-    'IMG.0188': 'the vault given in vault_id is not available; check vault_id',
-    'IMG.0193': 'vault_id must be a cloud server backup vault',
-    'IMG.0027': 'an image id does not exist; check images',
-    'IMG.0046': 'an image is not active (queued or saving); wait until it is active',
-    'IMG.0086': 'the project is not a member of an image; the owner must share it first',
-    'IMG.0112': 'IMS could not add a member; re-run the task, it sends only what is still missing',
-    'IMG.0113': 'IMS could not remove a member; re-run the task, it sends only what is still missing',
-}
-
-
-def _hint(code):
-    return (' (%s)' % HINTS[code]) if code in HINTS else ''
+def _hint(code, method):
+    advice = advice_for_code(code, OPERATION_OF_METHOD.get(method, '*'))
+    return (' (%s)' % advice.rstrip('.')) if advice else ''
 
 
 def _describe_request(request):
@@ -444,28 +422,19 @@ class ImsImageMemberBatch(IMSModule):
         images, warnings = validate_image_refs('images', params['images'])
         for warning in warnings:
             self.module.warn(warning)
-        if params['batch_size'] < 1:
-            raise IMSError('batch_size must be at least 1, got %d' % params['batch_size'])
-        if params['timeout'] is not None and params['timeout'] <= 0:
-            raise IMSError('timeout must be a positive number of seconds, got %s' % params['timeout'])
+        validate_positive_int('batch_size', params['batch_size'], batch.BATCH_SIZE_MEANING)
+        validate_timeout(params['timeout'])
         if params['status'] is None:
-            if params['purge_projects'] and params['state'] == 'absent':
-                raise IMSError('purge_projects=true cannot be combined with state=absent: to remove every member use '
-                               'state=present, purge_projects=true and an empty projects list')
-            allow_empty = params['purge_projects'] and params['state'] == 'present'
-            projects, warnings = validate_project_ids('projects', params['projects'], allow_empty=allow_empty)
+            validate_state_and_purge(params['state'], 'purge_projects', params['purge_projects'], 'projects')
+            projects, warnings = validate_project_ids('projects', params['projects'],
+                                                      allow_empty=params['purge_projects'])
             for warning in warnings:
                 self.module.warn(warning)
             return images, projects, None
         project_id = None
         if params['project_id'] is not None:
-            project_id = validate_project_ids('project_id', [params['project_id']])[0][0]
-        if params['vault_id'] is not None:
-            if not params['vault_id'].strip():
-                raise IMSError('vault_id is empty; give the id of a server-backup vault or leave vault_id out')
-            if params['status'] != 'accepted':
-                raise IMSError('vault_id applies only with status=accepted (it names the vault that receives an '
-                               'accepted full-ECS image), got status=%s' % params['status'])
+            project_id = validate_project_id('project_id', params['project_id'])
+        validate_vault_id(params['vault_id'], params['status'])
         return images, None, project_id
 
     # ------------------------------------------------------------------ run
@@ -493,10 +462,7 @@ class ImsImageMemberBatch(IMSModule):
             self.reader = self._read_statuses
             self.before = self.reader(image_ids)
             orphans = batch.images_without_membership(self.before)
-            if orphans:
-                raise IMSError('project %s is not a member of image(s) %s: there is nothing to accept or reject; the '
-                               'owner must share the image(s) with the project first'
-                               % (self.project_id, ', '.join(orphans)))
+            check_memberships_exist(self.project_id, orphans)
             self.plan = batch.plan_batch_status_changes(self.before, params['status'], self.project_id,
                                                         params['vault_id'], params['batch_size'])
             self.predicted = batch.predict_statuses(self.before, self.plan)
@@ -536,9 +502,8 @@ class ImsImageMemberBatch(IMSModule):
             return self.client.read_members(image_ids)
         except IMSError as err:
             if err.status == 404:
-                raise IMSError('%s. Check images: an image given by id does not exist or is not visible to project %s'
-                               % (err, self.client.project_id), status=err.status, code=err.code,
-                               request_id=err.request_id)
+                raise err.with_context(None, 'Check images: an image given by id does not exist or is not visible to '
+                                       'project %s' % self.client.project_id)
             raise
 
     def _read_membership(self, image_ids):
@@ -613,7 +578,7 @@ class ImsImageMemberBatch(IMSModule):
             job_id = self.client.submit_member_job(request['method'], _request_body(request))
         except IMSError as err:
             if not err.details.get('uncertain'):
-                self.problems.append('%s was refused: %s%s' % (_describe_request(request), err, _hint(err.code)))
+                self.problems.append('%s was refused: %s%s' % (_describe_request(request), err, _hint(err.code, request['method'])))
                 return False
             self.wrote = True
             if rounds >= self.connection.retries:
@@ -687,7 +652,7 @@ class ImsImageMemberBatch(IMSModule):
     def _job_failure(self, request, job):
         return 'job %s (%s, %s) failed with %s: %s%s' % (
             job['job_id'], job['job_type'], _describe_request(request),
-            job['error_code'] or 'no error code', job['fail_reason'] or 'IMS gave no reason', _hint(job['error_code']))
+            job['error_code'] or 'no error code', job['fail_reason'] or 'IMS gave no reason', _hint(job['error_code'], request['method']))
 
     def _report_failure(self):
         """Re-read the touched images, split the plan into applied / not applied pairs, and fail."""

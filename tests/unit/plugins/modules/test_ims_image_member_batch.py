@@ -324,7 +324,7 @@ def test_failed_job_reports_applied_and_not_applied_pairs(ims):
     job_id = '%032x' % 1
     assert 'job %s (imsAddImageMembersJob' % job_id in result['msg']
     assert 'failed with IMG.0099: The reason of IMG.0099.' in result['msg']
-    assert 'authorise the key' in result['msg']
+    assert 'Grant the key' in result['msg']
     assert '1 of 2 pair(s) applied (%s/%s); not applied: %s/%s.' % (IMG_A, CONSUMER, IMG_ENC, CONSUMER) in result['msg']
     assert result['applied'] == pairs((IMG_A, CONSUMER))
     assert result['not_applied'] == pairs((IMG_ENC, CONSUMER))
@@ -394,7 +394,7 @@ def test_refused_request_without_waiting_reports_the_jobs_submitted(ims):
     ims.submit_script = ['ok', (400, 'IMG.0047')]
     result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True, 'wait': False})
     assert result['failed'] is True and result['changed'] is True
-    assert 'only the owner project can change the members' in result['msg']
+    assert 'Only the image owner can do this' in result['msg']
     assert 'Jobs submitted before: %032x' % 1 in result['msg']
     assert [job['status'] for job in result['jobs']] == ['INIT']
     assert result['after'] == {IMG_A: [CONSUMER], IMG_B: [CONSUMER, OTHER]}, 'the prediction of the submitted job only'
@@ -574,7 +574,7 @@ def test_recipient_failed_job_reports_per_image(consumer_ims):
     ({'images': [IMG_A], 'projects': []}, 'projects is empty'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'state': 'absent', 'purge_projects': True},
      'purge_projects=true cannot be combined with state=absent'),
-    ({'images': [IMG_A], 'projects': [CONSUMER], 'batch_size': 0}, 'batch_size must be at least 1, got 0'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'batch_size': 0}, 'batch_size must be an integer of at least 1'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'timeout': 0}, 'timeout must be a positive number of seconds'),
     ({'images': ['  '], 'projects': [CONSUMER]}, 'images: item 0 is empty'),
     ({'images': [], 'projects': [CONSUMER]}, 'images is empty'),
