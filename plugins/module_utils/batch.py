@@ -210,6 +210,20 @@ def failure_message(problems: list[str], applied: list[dict[str, str]], not_appl
     problems: ["job 1234 (imsAddImageMembersJob) failed: IMG.0098 ...", ...] already worded by the caller.
     """
     total = len(applied) + len(not_applied)
-    return '%s. After re-reading the members: %d of %d pair(s) applied (%s); not applied: %s. ' \
+    return '%s. %d of %d pair(s) applied (%s); not applied: %s. ' \
            'Fix the cause and re-run the task: it sends only what is still missing.' % (
-               '; '.join(problems), len(applied), total, describe_pairs(applied), describe_pairs(not_applied))
+               '; '.join(problems).rstrip('.'), len(applied), total, describe_pairs(applied), describe_pairs(not_applied))
+
+
+def replan_request(request: dict, state: Union[dict[str, list[str]], dict[str, Optional[str]]],
+                   batch_size: int) -> list[dict]:
+    """The requests still needed for one request's pairs, given the state read back (after an uncertain submission)."""
+    if request['method'] == 'PUT':
+        # an image whose membership vanished meanwhile has nothing left to accept
+        current = dict((image_id, state.get(image_id)) for image_id in request['images'] if state.get(image_id))
+        return plan_batch_status_changes(current, request['status'], request['project_id'], request.get('vault_id'),
+                                         batch_size)
+    listed = set(request['projects'])
+    current = dict((image_id, [p for p in state.get(image_id, []) if p in listed]) for image_id in request['images'])
+    return plan_batch_changes(current, request['projects'], 'present' if request['method'] == 'POST' else 'absent',
+                              False, batch_size)

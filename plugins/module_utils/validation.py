@@ -127,16 +127,20 @@ def check_not_own_project(option: str, projects: Iterable[str], caller_project_i
                           images: Iterable[dict] = ()) -> None:
     """An image cannot be shared with the project that owns it (Glance would add it, IMS fails IMG.0076).
 
-    Only the owner can add members, so the caller's project is the owner of every image it shares, also of images
-    given by id; ``images`` adds the owners read from the images resolved by name.
+    Only the owner can add members, so the caller's project owns every image it shares, also the images given by
+    id (whose owner is not read); ``images`` adds the owners read from the images resolved by name.
     """
+    images = list(images)
     wanted = set(projects)
     owners = set([caller_project_id] + [image.get('owner') for image in images if image.get('owner')])
     own = sorted(wanted & owners)
-    if own:
-        raise IMSError('%s lists %s, the project that owns the image(s): an image cannot be shared with its own '
-                       'project; remove it from %s' % (option, ', '.join(own), option),
-                       details={'owner_projects': own})
+    if not own:
+        return
+    owned = [image['id'] for image in images if (image.get('owner') or caller_project_id) in own]
+    raise IMSError('%s lists %s, the project that owns %s: an image cannot be shared with its own project; remove it '
+                   'from %s. Nothing was changed' % (option, ', '.join(own), ('image(s) %s' % ', '.join(owned)) if owned
+                                                     else 'the images', option),
+                   details={'owner_projects': own})
 
 
 def check_recipient_project(option: str, project_id: Optional[str], caller_project_id: str) -> str:

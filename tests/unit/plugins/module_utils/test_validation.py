@@ -136,7 +136,7 @@ def test_vault_id_rules(vault_id, status, message):
 def test_own_project_is_refused_also_for_images_given_by_id():
     with pytest.raises(IMSError) as info:
         check_not_own_project('projects', [B, A], A)
-    assert 'projects lists %s, the project that owns the image(s)' % A in str(info.value)
+    assert 'projects lists %s, the project that owns the images' % A in str(info.value)
     with pytest.raises(IMSError, match='lists %s' % C):
         check_not_own_project('projects', [B, C], A, [{'id': 'x', 'owner': C}])
     check_not_own_project('projects', [B], A, [{'id': 'x', 'owner': A}])

@@ -16,6 +16,8 @@ import pytest
 import responses
 import yaml
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import executor_jobs
+from ansible_collections.imscloud.sharing.plugins.module_utils import waiter
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_batch as batch_module
 from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
@@ -44,7 +46,6 @@ STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(batch_module, 'time', fake)
     monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'sleep', fake.sleep)
     monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'clock', fake.monotonic)
     return fake
@@ -72,6 +73,8 @@ class FakeIMS:
         for method in ('POST', 'PUT', 'DELETE'):
             mock.add_callback(method, BATCH, callback=self.submit)
         mock.add_callback(responses.GET, IMS + '/v2/images', callback=self.list_images)
+        # the IMS extension listing: its presence says the cloud has the batch API
+        mock.add(responses.GET, re.compile(re.escape(IMS) + r'/v2/cloudimages'), json={'images': []})
 
     def image(self, image_id, name, owner=OWNER, members=()):
         self.images[image_id] = {'id': image_id, 'name': name, 'owner': owner}
@@ -185,6 +188,8 @@ def auth(project_id=OWNER):
 def run_module(args, check_mode=False, diff=False):
     args = dict(args)
     args.setdefault('auth', auth())
+    # these tests drive the job executor; the api rule and the native executor have their own tests below
+    args.setdefault('api', 'jobs')
     return run(batch_module.main, args, check_mode=check_mode, diff=diff)
 
 
@@ -222,7 +227,10 @@ def test_share_from_nothing_is_one_job_and_reports_it(ims):
     # the request budget: N member reads, one submission, one poll; ids cost no image lookup
     assert len(ims.calls('GET', '/members')) == 2
     assert len(ims.calls('GET', '/jobs/')) == 1
-    assert len(ims.calls()) == 4
+    # one cheap read says the cloud has the batch API (then it is cached with the token)
+    assert len(ims.calls('GET', '/v2/cloudimages')) == 1
+    assert len(ims.calls()) == 5
+    assert result['executor'] == {'name': 'jobs', 'reason': 'api: jobs'}
 
 
 def test_unchanged_rerun_reads_only(ims):
@@ -374,7 +382,9 @@ def test_unreadable_job_status_fails_naming_the_job(ims):
     ims.image(IMG_A, 'a')
     ims.job_poll_error = 400
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
-    assert result['failed'] is True and result['changed'] is True
+    # nothing was applied when the members were read again: not changed (the job may still apply it later)
+    assert result['failed'] is True and result['changed'] is False
+    assert result['not_applied'] == pairs((IMG_A, CONSUMER))
     assert 'could not read the status of job %032x' % 1 in result['msg'] and 'IMG.0023' in result['msg']
     assert result['jobs'][0]['status'] == 'INIT'
 
@@ -428,7 +438,7 @@ def test_uncertain_submission_that_created_no_job_is_sent_again_after_settling(i
     assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
     assert any('may or may not have created a job' in w and 'sent again' in w for w in result['warnings'])
     # it watched the members for the settle window (30 s), not longer
-    assert sum(clock.sleeps) == pytest.approx(batch_module.SETTLE_SECONDS)
+    assert sum(clock.sleeps) == pytest.approx(executor_jobs.SETTLE_SECONDS + waiter.FIRST_POLL)
 
 
 def test_uncertain_submission_whose_job_exists_is_not_sent_again(ims):
@@ -481,7 +491,7 @@ def test_resent_job_failing_on_pairs_already_in_place_counts_as_converged(ims):
     assert 'failed' not in result
     assert result['changed'] is True
     assert result['jobs'][0]['status'] == 'FAIL'
-    assert any('every pair it was re-sent for is in place' in w for w in result['warnings'])
+    assert any('every pair it was sent for is in place' in w for w in result['warnings'])
     assert result['after'] == {IMG_A: [CONSUMER]}
 
 
@@ -544,7 +554,7 @@ def test_recipient_uncertain_submission_is_planned_again(consumer_ims, clock):
     assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
                                         {'image_id': IMG_B, 'before': 'pending', 'after': 'accepted'}]
     # the settle window is min(30 s, timeout)
-    assert sum(clock.sleeps) == pytest.approx(4.0)
+    assert sum(clock.sleeps) == pytest.approx(4.0 + waiter.FIRST_POLL)
 
 
 def test_recipient_check_mode(consumer_ims):
