@@ -12,7 +12,7 @@ Both return an outcome (plain data):
   executor      "jobs" or "native";  reason: why it was chosen
   applied       [{image_id, project_id}] pairs whose desired state holds after the run (in plan order)
   not_applied   [{image_id, project_id}] pairs whose change did not happen
-  errors        native: [{image_id, project_id, operation, message, error}] one per failed pair
+  errors        native: [{image_id, project_id, operation, message, error, hint}] one per failed pair
   jobs          jobs: the job records (batch.job_record)
   problems      what went wrong, worded for the message
   changed       True only when at least one pair was really changed by this run
@@ -88,7 +88,7 @@ def operations_of(plan: Iterable[dict]) -> list:
 
 
 def _apply_one(client: Any, operation: dict) -> tuple:
-    """(state, member or None, error or None); state: changed, in_place (already so) or failed."""
+    """(state, member or None, error or None); state: changed, in_place (someone else did it) or failed."""
     image_id, project_id = operation['image_id'], operation['project_id']
     try:
         if operation['op'] == 'add':
@@ -130,10 +130,13 @@ def run_native(client: Any, operations: list, concurrency: int, reason: str,
             hint = explain(err, operation['op'], (images or {}).get(pair['image_id'], {'id': pair['image_id']}),
                            caller, pair['project_id'])
             err = err.with_context(None, hint)
-            outcome['errors'].append(dict(pair, operation=operation['op'], message=str(err), error=err.to_dict()))
+            outcome['errors'].append(dict(pair, operation=operation['op'], message=str(err), error=err.to_dict(),
+                                          hint=hint))
             continue
+        # a pair someone else changed meanwhile (409 on add, 404 on remove) also went from what was read to what
+        # was asked: counted like a pair this run changed, as a job whose pairs were already in place is
         outcome['applied'].append(pair)
-        outcome['changed'] = outcome['changed'] or state == 'changed'
+        outcome['changed'] = True
         if member is not None:
             outcome['members'][(pair['image_id'], pair['project_id'])] = member
     if outcome['errors']:
@@ -156,8 +159,11 @@ def failure(outcome: dict, result: dict) -> IMSError:
     first = outcome['errors'][0]['error'] if outcome['errors'] else {}
     failed_jobs = [job for job in outcome['jobs'] if job.get('status') == 'FAIL']
     code = first.get('code') or (failed_jobs[0].get('error_code') if failed_jobs else None)
+    details = dict(result)
+    if outcome['errors'] and outcome['errors'][0].get('hint'):
+        details.setdefault('hint', outcome['errors'][0]['hint'])
     return IMSError(message, status=first.get('status'), code=code, request_id=first.get('request_id'),
-                    details=result)
+                    details=details)
 
 
 def result_fields(outcome: dict) -> dict:

@@ -174,6 +174,28 @@ def check_memberships_exist(project_id: str, missing: list[str], owner_by_image:
                    details={'not_shared': missing})
 
 
+# Member quotas known in advance (ims_api.md section 7; Glance's image_member_quota default).
+IMS_MEMBER_QUOTA = 256
+IMS_WHOLE_IMAGE_MEMBER_QUOTA = 10
+GLANCE_MEMBER_QUOTA = 128
+
+
+def min_member_quota() -> int:
+    """Below this many members no known cloud refuses an image (a full-ECS image needs its type read)."""
+    return GLANCE_MEMBER_QUOTA
+
+
+def member_quota(batch_api: Optional[bool], image: dict) -> tuple:
+    """(quota or None, where it comes from) for one image; None when the kind of cloud is not known."""
+    if batch_api is None:
+        return None, 'unknown'
+    if batch_api is False:
+        return GLANCE_MEMBER_QUOTA, "Glance's default image_member_quota"
+    if str(image.get('__whole_image')).lower() == 'true':
+        return IMS_WHOLE_IMAGE_MEMBER_QUOTA, 'IMS, full-ECS images'
+    return IMS_MEMBER_QUOTA, 'IMS'
+
+
 def check_member_quota(additions_by_image: dict, current_count_by_image: dict, quota: Optional[int],
                        where: str) -> None:
     """Refuse, before any write, a plan that cannot fit the member quota (all member statuses count)."""

@@ -411,6 +411,9 @@ errors:
     error:
       description: The error's fixed keys, as the RV(error) of a failed task.
       type: dict
+    hint:
+      description: What to do about it (the advice catalogue); null when there is nothing to add.
+      type: str
 applied:
   description:
     - The planned pairs whose desired state holds after the run. On success every planned pair (none in check mode
@@ -442,6 +445,8 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.validation import
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_not_own_project
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_recipient_project
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import min_member_quota
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_positive_int
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_id
@@ -449,12 +454,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.validation import
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_timeout
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
-
-# Member quotas known in advance (ims_api.md section 7; Glance's image_member_quota default).
-IMS_MEMBER_QUOTA = 256
-IMS_WHOLE_IMAGE_MEMBER_QUOTA = 10
-GLANCE_MEMBER_QUOTA = 128
-
 
 class ImsImageMemberBatch(IMSModule):
     argument_spec = dict(
@@ -648,19 +647,15 @@ class _Task:
                            details={'private_images': self.to_share, 'hint': private_image_hint(self.to_share[0])})
         if not self.owner or not self.plan:
             return
-        kind = self.batch_api(None)
-        if kind is None:
-            return
         additions = {}
         for pair in batch.planned_pairs(self.plan, 'POST'):
             additions[pair['image_id']] = additions.get(pair['image_id'], 0) + 1
         counts = dict((image_id, len(members)) for image_id, members in self.before.items())
-        if kind is False:
-            check_member_quota(additions, counts, GLANCE_MEMBER_QUOTA, "Glance's default image_member_quota")
+        if all(counts.get(image_id, 0) + added <= min_member_quota() for image_id, added in additions.items()):
             return
-        whole = dict((i, n) for i, n in additions.items() if str(self.by_id[i].get('__whole_image')).lower() == 'true')
-        check_member_quota(whole, counts, IMS_WHOLE_IMAGE_MEMBER_QUOTA, 'IMS, full-ECS images')
-        check_member_quota(additions, counts, IMS_MEMBER_QUOTA, 'IMS')
+        for image_id, added in additions.items():
+            quota, where = member_quota(self.batch_api(None), self.by_id[image_id])
+            check_member_quota({image_id: added}, counts, quota, where)
 
     def plan_pairs(self):
         return [pair for request in self.plan for pair in batch.request_pairs(request)]
