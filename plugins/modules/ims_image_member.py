@@ -247,6 +247,7 @@ visibility_changed:
   sample: false
 '''
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import explain_member_error
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import member_view
@@ -324,7 +325,7 @@ class ImageMemberModule(IMSModule):
 
     def _resolve(self, side):
         try:
-            return self.client.resolve_images([self.params['image']], side=side)[0]
+            return image_api.resolve_images(self.client, [self.params['image']], side).images[0]
         except IMSError as err:
             if 'matching_ids' in err.details:
                 raise
@@ -386,7 +387,7 @@ class ImageMemberModule(IMSModule):
         done = []
         if visibility_change:
             try:
-                self.client.set_image_visibility(image['id'], 'shared')
+                image_api.set_image_visibility(self.client, image['id'], 'shared')
             except IMSError as err:
                 raise err.with_context(None, explain_member_error(err, 'set_visibility', image, self.client.project_id))
             done.extend(visibility_change)

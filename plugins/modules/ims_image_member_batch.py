@@ -360,7 +360,7 @@ not_applied:
 import time
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import UUID_PATTERN
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
@@ -510,20 +510,13 @@ class ImsImageMemberBatch(IMSModule):
     def _resolve(self, refs, side):
         """Image dicts ({id, name, owner}) for names and ids, in order, each image once.
 
-        Names are looked up (one listing each); ids are taken as they are, without a request: the member read
-        that follows fails for an image that does not exist or is not visible.
+        Names are looked up; ids are taken as they are, without a request: the member read that follows fails for an
+        image that does not exist or is not visible.
         """
-        names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
-        by_name = dict(zip(names, self.client.resolve_images(names, side=side))) if names else {}
-        resolved, seen = [], set()
-        for ref in refs:
-            image = by_name.get(ref) or {'id': ref.lower(), 'name': None}
-            if image['id'] in seen:
-                self.module.warn('images lists image %s more than once (by name and by id); it counts once' % image['id'])
-                continue
-            seen.add(image['id'])
-            resolved.append(image)
-        return resolved
+        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False)
+        for warning in resolution.warnings:
+            self.module.warn(warning)
+        return resolution.images
 
     def _check_not_sharing_with_owner(self, resolved, projects):
         own = [(image['id'], image['owner']) for image in resolved if image.get('owner') in set(projects)]

@@ -205,6 +205,7 @@ images:
       sample: pending
 '''
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import MEMBER_STATUSES
@@ -297,40 +298,32 @@ class ImsImageMemberInfo(IMSModule):
             result_images = owner_images(images, members, params['member_status'])
         else:
             # list_shared_with_me leaves out the images the caller's project owns
-            listings = [(status, self.client.list_shared_with_me(status)) for status in statuses_to_list(params['member_status'])]
+            listings = [(status, image_api.list_shared_with_me(self.client, status))
+                        for status in statuses_to_list(params['member_status'])]
             result_images = recipient_images(listings)
         return {'changed': False, 'view': view, 'project_id': self.client.project_id, 'images': result_images}
 
     def _read_members(self, images, concurrency):
-        """{image_id: members}. Shared images are read in parallel. Plain Glance refuses (403) to list the members
-        of an image that is not shared, which then has no usable members; those are read one by one."""
-        shared = [image['id'] for image in images if image.get('visibility') == 'shared']
-        members = self.client.read_members(shared, concurrency=concurrency) if shared else {}
+        """{image_id: members}, read concurrently. Plain Glance refuses (403) to list the members of an image that is
+        not shared, which then has no usable members: such an image is reported without members, with a warning."""
+        reads = image_api.read_member_lists(self.client, images, 'owner', concurrency=concurrency)
         for image in images:
-            if image['id'] in members:
-                continue
-            try:
-                members[image['id']] = self.client.list_members(image['id'])
-            except IMSError as err:
-                # Glance's refusal carries no service code; an IMS permission error (IMG.xxxx) is a real failure
-                if err.status != 403 or err.code:
-                    raise
-                members[image['id']] = []
+            if image['id'] in reads.refused:
                 self.module.warn('image %s (%s) is %s and this cloud lists members of shared images only: it is '
                                  'reported without members' % (image.get('name'), image['id'], image.get('visibility')))
-        return members
+        return reads.members
 
     def _resolve(self, references, concurrency):
-        images = self.client.resolve_images(references, side='owner', concurrency=concurrency)
-        if len(images) < len(references):
-            self.module.warn('images names the same image more than once (by name and by id); it counts once')
+        resolution = image_api.resolve_images(self.client, references, 'owner', concurrency=concurrency)
+        for warning in resolution.warnings:
+            self.module.warn(warning)
         project_id = self.client.project_id
-        for image in images:
+        for image in resolution.images:
             if image.get('owner') and image.get('owner') != project_id:
                 self.module.warn('image %s (%s) is owned by project %s, not by your project %s: as a member you see only '
                                  'your own membership; use view=recipient for images shared with you'
                                  % (image.get('name'), image['id'], image.get('owner'), project_id))
-        return images
+        return resolution.images
 
 
 def main():

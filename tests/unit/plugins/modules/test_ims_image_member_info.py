@@ -98,7 +98,7 @@ def test_owner_view_lists_members_of_images_given_by_name_and_id(http):
     ]
     requests_sent = ims_requests(http)
     # the name is looked up among the caller's own images; the id is read directly; one member listing per image
-    assert ('GET', '/v2/images', {'owner': OWNER, 'name': 'golden-ubuntu', 'limit': '100'}) in requests_sent
+    assert ('GET', '/v2/images', {'owner': OWNER, 'name': 'golden-ubuntu', 'limit': '1000'}) in requests_sent
     assert ('GET', '/v2/images/' + IMAGE_B, {}) in requests_sent
     assert sorted(r for r in requests_sent if r[1].endswith('/members')) == sorted([
         ('GET', '/v2/images/%s/members' % IMAGE_A, {}), ('GET', '/v2/images/%s/members' % IMAGE_B, {})])
@@ -223,7 +223,7 @@ def recipient_setup(http):
     for status, images in listings.items():
         http.add(responses.GET, IMS + '/v2/images', json={'images': images, 'schema': '/v2/schemas/images'},
                  match=[responses.matchers.query_param_matcher(
-                     {'visibility': 'shared', 'member_status': status, 'limit': '100'})])
+                     {'visibility': 'shared', 'member_status': status, 'limit': '1000'})])
 
 
 def test_recipient_view_lists_every_status_with_one_listing_per_status(http):
@@ -247,7 +247,7 @@ def test_recipient_view_with_one_status_costs_one_listing(http):
     recipient_setup(http)
     result = run_module({'auth': auth(CONSUMER), 'view': 'recipient', 'member_status': 'pending'})
     assert [(i['id'], i['member_status']) for i in result['images']] == [(IMAGE_B, 'pending')]
-    assert ims_requests(http) == [('GET', '/v2/images', {'visibility': 'shared', 'member_status': 'pending', 'limit': '100'})]
+    assert ims_requests(http) == [('GET', '/v2/images', {'visibility': 'shared', 'member_status': 'pending', 'limit': '1000'})]
 
 
 def test_recipient_view_leaves_out_images_the_caller_owns(http):
@@ -263,11 +263,11 @@ def test_recipient_view_follows_pages(http):
     first = [image('d164b5df-1bc3-4c3f-893e-%012d' % n, 'img-%03d' % n) for n in range(100)]
     second = [image('d164b5df-1bc3-4c3f-893e-%012d' % n, 'img-%03d' % n) for n in range(100, 130)]
     http.add(responses.GET, IMS + '/v2/images', json={'images': first,
-                                                      'next': '/v2/images?visibility=shared&member_status=rejected&limit=100'
+                                                      'next': '/v2/images?visibility=shared&member_status=rejected&limit=1000'
                                                               '&marker=' + first[-1]['id']},
-             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '100'})])
+             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '1000'})])
     http.add(responses.GET, IMS + '/v2/images', json={'images': second},
-             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '100',
+             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '1000',
                                                             'marker': first[-1]['id']})])
     result = run_module({'auth': auth(CONSUMER), 'member_status': 'rejected'})
     assert len(result['images']) == 130
