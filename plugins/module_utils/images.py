@@ -14,6 +14,9 @@ Every module resolves images and reads member lists through these functions, so 
     The member list of each image (image dicts or ids), read concurrently (at most ``concurrency`` at a time).
 ``require_shares(resolution, missing_ids, project_id, check_mode) -> None``
     Recipient side: the images that are not shared with the caller are an error, except in check mode (below).
+``select(client, selector, side) -> selection.Selection``
+    The images a validated selector (``selection.validate_selector``) chooses among the side's candidates, from one
+    paged listing with the selector's server-side filters; ``.chosen``, ``.older`` (rotation), ``.filters``.
 ``list_images``, ``list_shared_with_me``, ``get_image``, ``set_image_visibility``: the image API calls.
 
 What a 403 or 404 means (the one table):
@@ -55,6 +58,9 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 from urllib.parse import quote, urlencode
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import Selection
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import select_images
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import server_filters
 
 SIDES = ('owner', 'recipient')
 DEFAULT_CONCURRENCY = 8
@@ -358,3 +364,14 @@ def read_member_lists(client: Any, images: Iterable[Any], side: str, *,
     refused = [image_id for image_id, read in zip(ids, reads) if read[1]]
     missing = [image_id for image_id, read in zip(ids, reads) if read[2]]
     return MemberReads(members, refused, missing)
+
+
+# ---------------------------------------------------------------- selectors
+
+def select(client: Any, selector: dict, side: str) -> Selection:
+    """The images a validated selector chooses (selection.py) from one paged listing of the side's candidates, with
+    the selector's server-side filters."""
+    _check_side(side)
+    project = client.project_id
+    params = dict(candidate_filters(side, project), **server_filters(selector))
+    return select_images(candidates_of(side, list_images(client, params), project), selector)
