@@ -45,16 +45,12 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wai
 # OTC IMS endpoints follow this pattern (ims_api.md section 0); used for AK/SK without ims_endpoint.
 IMS_ENDPOINT_TEMPLATE = 'https://ims.{region}.otc.t-systems.com'
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
-JSON_PATCH_CONTENT_TYPE = 'application/openstack-images-v2.1-json-patch'
 DEFAULT_POOL_SIZE = 16
-LIST_PAGE_SIZE = 100
-MAX_PAGES = 1000
 # A token is reused while more than this share of its life (at most TOKEN_MARGIN_MAX seconds) is left.
 TOKEN_MARGIN_SHARE = 0.1
 TOKEN_MARGIN_MAX = 600.0
 DEFAULT_TOKEN_LIFETIME = 3600.0
 
-UUID_PATTERN = re.compile(r'^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$')
 _VERSION_SUFFIX = re.compile(r'/v\d+(\.\d+)?/*$')
 _TIMESTAMP = re.compile(r'^(\d{4})-(\d\d)-(\d\d)[T ](\d\d):(\d\d):(\d\d)(\.\d+)?(Z|[+-]\d\d:?\d\d)?$')
 _ROUTES = (
@@ -171,7 +167,9 @@ class _PoolAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
 
 
 class IMSClient:
-    """The one HTTP client of the collection: auth, catalog, retries, 401 re-auth, errors, jobs, images."""
+    """The one HTTP client of the collection: auth, catalog, retries, 401 re-auth, errors, members, jobs.
+
+    The image API (listing, resolution, visibility) is in images.py, on top of request()."""
 
     def __init__(self, config: ConnectionConfig, warn: Optional[Callable[[str], None]] = None,
                  log: Optional[Callable[[str], None]] = None, *, sleep: Callable[[float], Any] = time.sleep,
@@ -635,100 +633,6 @@ class IMSClient:
         ids = _dedupe(image_ids)
         lists = self._map_concurrently(self.list_members, ids, concurrency)
         return dict(zip(ids, lists))
-
-    # ------------------------------------------------------------------ images
-
-    def get_image(self, image_id: str) -> dict:
-        return self._get_json('/v2/images/%s' % quote(image_id, safe=''))
-
-    def set_image_visibility(self, image_id: str, visibility: str) -> dict:
-        patch = [{'op': 'replace', 'path': '/visibility', 'value': visibility}]
-        response = self.request('PATCH', '/v2/images/%s' % quote(image_id, safe=''), json=patch,
-                                headers={'Content-Type': JSON_PATCH_CONTENT_TYPE})
-        return self._json(response)
-
-    def list_images(self, params: dict) -> list:
-        """GET /v2/images with filters, following 'next' links (or markers) over all pages."""
-        query = dict(params)
-        query.setdefault('limit', LIST_PAGE_SIZE)
-        images: list = []
-        url: Optional[str] = self._url('/v2/images', query)
-        visited: set = set()
-        while url:
-            if url in visited or len(visited) >= MAX_PAGES:
-                raise IMSError('image listing does not end (page %s repeats)' % sanitize_url(url))
-            visited.add(url)
-            response = self._send('GET', url, None, ok=(200,), idempotent=True)
-            data = self._json(response)
-            page = data.get('images') if isinstance(data, dict) else None
-            page = page if isinstance(page, list) else []
-            images.extend(page)
-            next_link = data.get('next') if isinstance(data, dict) else None
-            if next_link:
-                url = self._url(next_link)
-            elif page and len(page) >= int(query['limit']) and isinstance(page[-1], dict) and page[-1].get('id'):
-                url = self._url('/v2/images', dict(query, marker=page[-1]['id']))
-            else:
-                url = None
-        return images
-
-    def list_shared_with_me(self, member_status: str = 'all') -> list:
-        """Images other projects share with this project, in the given member status (or 'all')."""
-        images = self.list_images({'visibility': 'shared', 'member_status': member_status})
-        own = self.project_id
-        return [image for image in images if image.get('owner') != own]
-
-    def _find_by_name(self, name: str, side: str) -> dict:
-        project = self.project_id
-        if side == 'owner':
-            candidates = self.list_images({'owner': project, 'name': name})
-            where = 'owned by project %s' % project
-        else:
-            candidates = [image for image in self.list_images({'visibility': 'shared', 'member_status': 'all', 'name': name})
-                          if image.get('owner') != project]
-            where = 'shared with project %s' % project
-        matches = [image for image in candidates if image.get('name') == name]
-        if not matches:
-            raise IMSError("image '%s' not found among the images %s" % (name, where),
-                           details={'image': name, 'side': side})
-        ids = _dedupe(image.get('id') for image in matches)
-        if len(ids) > 1:
-            raise IMSError("image name '%s' is ambiguous: %d images %s have it (%s); use an id"
-                           % (name, len(ids), where, ', '.join(str(i) for i in ids)),
-                           details={'image': name, 'side': side, 'matching_ids': ids})
-        return matches[0]
-
-    def _find_by_id(self, image_id: str) -> dict:
-        try:
-            return self.get_image(image_id)
-        except IMSError as err:
-            if err.status == 404:
-                raise IMSError('image %s not found (or not visible to project %s)' % (image_id, self.project_id),
-                               status=404, request_id=err.request_id, method=err.method, url=err.url,
-                               details={'image': image_id})
-            raise
-
-    def resolve_images(self, names_or_ids: Iterable[str], side: str = 'owner', concurrency: int = 8) -> list:
-        """Image dicts for names or ids, de-duplicated, in the given order.
-
-        side='owner' looks names up among the caller's own images, side='recipient' among the images shared
-        with the caller (any member status). Ids are fetched directly; ids and names are looked up concurrently.
-        """
-        if side not in ('owner', 'recipient'):
-            raise IMSError("side must be 'owner' or 'recipient', not '%s'" % side)
-        refs = _dedupe(str(ref).strip() for ref in names_or_ids if ref is not None and str(ref).strip())
-        ids = [ref for ref in refs if UUID_PATTERN.match(ref)]
-        names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
-        by_ref = dict(zip(ids, self._map_concurrently(self._find_by_id, ids, concurrency)))
-        by_ref.update(zip(names, self._map_concurrently(lambda name: self._find_by_name(name, side), names, concurrency)))
-        images: list = []
-        seen: set = set()
-        for ref in refs:
-            image = by_ref[ref]
-            if image.get('id') not in seen:
-                seen.add(image.get('id'))
-                images.append(image)
-        return images
 
     # ------------------------------------------------------------------ batch members and jobs
 
