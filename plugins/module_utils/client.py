@@ -38,9 +38,10 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import clas
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import parse_retry_after
 from ansible_collections.imscloud.sharing.plugins.module_utils.signer import sign_request
 from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import TokenCache
+from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_job
+from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_jobs
 
-COLLECTION_VERSION = '0.1.0'
 # OTC IMS endpoints follow this pattern (ims_api.md section 0); used for AK/SK without ims_endpoint.
 IMS_ENDPOINT_TEMPLATE = 'https://ims.{region}.otc.t-systems.com'
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
@@ -731,6 +732,33 @@ class IMSClient:
 
     # ------------------------------------------------------------------ batch members and jobs
 
+    def has_batch_api(self) -> Optional[bool]:
+        """Whether this endpoint offers the IMS batch member API (True), is plain Glance (False), or cannot tell (None).
+
+        Costs no write and at most one cheap read (GET /v2/cloudimages?limit=1, an IMS extension that plain Glance
+        does not have) per endpoint and token: the answer is kept in the token record, also on disk. AK/SK signing
+        exists only in front of IMS, so it needs no read.
+        """
+        if self.config.auth_type == 'aksk':
+            return True
+        record = self._current_auth()
+        known = (record.get('capabilities') or {}).get(self.endpoint)
+        if isinstance(known, dict) and isinstance(known.get('batch_api'), bool):
+            return known['batch_api']
+        response = self.request('GET', '/v2/cloudimages', params={'limit': 1}, ok=(200, 300, 400, 403, 404))
+        if response.status_code == 403:
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            data = None
+        found = response.status_code == 200 and isinstance(data, dict) and isinstance(data.get('images'), list)
+        record.setdefault('capabilities', {})[self.endpoint] = {'batch_api': found}
+        if self._cache is not None and self._cache_key is not None:
+            self._cache.store(self._cache_key, record)
+        return found
+
+
     def submit_member_job(self, method: str, body: dict) -> str:
         """POST/PUT/DELETE /v1/cloudimages/members; returns the job id.
 
@@ -749,12 +777,31 @@ class IMSClient:
         return str(job_id)
 
     def get_job(self, job_id: str) -> dict:
+        with self._stats_lock:
+            polls = self.stats.setdefault('job_polls', {})
+            polls[job_id] = polls.get(job_id, 0) + 1
         return self._get_json('/v1/%s/jobs/%s' % (quote(self.project_id, safe=''), quote(job_id, safe='')))
 
-    def wait_for_job(self, job_id: str, timeout: float, poll_initial: float = 1.0, poll_max: float = 10.0) -> dict:
+    def wait_for_jobs(self, submitted: dict, timeout: float, concurrency: int = 8) -> dict:
+        """Poll the jobs {job_id: submitted_at (client clock)} side by side until they end (waiter.wait_for_jobs)."""
+        def poll_all(func: Callable, watches: list) -> list:
+            return self._map_concurrently(func, watches, concurrency)
+        return wait_for_jobs(self.get_job, submitted, timeout, clock=self._clock, sleep=self._sleep,
+                             map_concurrently=poll_all, log=self._log)
+
+    def wait_for_job(self, job_id: str, timeout: float, submitted_at: Optional[float] = None) -> dict:
         """Poll the job until SUCCESS (returned) or FAIL / timeout (IMSError with the job's details)."""
-        return wait_for_job(self.get_job, job_id, timeout, poll_initial=poll_initial, poll_max=poll_max,
-                            clock=self._clock, sleep=self._sleep, log=self._log)
+        return wait_for_job(self.get_job, job_id, timeout, clock=self._clock, sleep=self._sleep, log=self._log,
+                            submitted_at=submitted_at)
+
+    def now(self) -> float:
+        """The client's clock (monotonic seconds): job submission times for wait_for_jobs."""
+        return self._clock()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait on the client's clock (so that tests with a fake clock take no time)."""
+        if seconds > 0:
+            self._sleep(seconds)
 
 
 def _member_path(image_id: str, member_id: str) -> str:

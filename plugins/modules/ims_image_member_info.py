@@ -22,6 +22,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
@@ -206,10 +207,10 @@ images:
 '''
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import MEMBER_STATUSES
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import members_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
 
 MAX_CONCURRENCY = 64
 IMAGE_KEYS = ('id', 'name', 'owner', 'visibility')
