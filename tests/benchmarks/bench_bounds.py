@@ -81,8 +81,10 @@ class Profile(object):
         return (self.iam if auth else 0.0) + (self.ims if reads else 0.0) + self.waves(writes, self.concurrency or 1) * self.ims
 
     def native_text(self, writes):
-        return ('%d writes / concurrency %d = %d write RTTs' % (writes, self.concurrency, self.waves(writes, self.concurrency))
-                if self.concurrency else '%d writes one after another (no native executor)' % writes)
+        if not self.concurrency:
+            return '%d writes one after another (no native executor)' % writes
+        pool = int(self.concurrency)
+        return '%d writes / concurrency %d = %d write RTTs' % (writes, pool, self.waves(writes, pool))
 
 
 def _bound(issue, configured, formula, modelled=None, physical=None, physical_formula=''):
@@ -98,26 +100,53 @@ def _job_physical_text(p, auth=True, names=False):
                p.job, p.ims))
 
 
-def batch_share(p, images, projects, by_name=False, cold_cache=True):
-    """ims_image_member_batch sharing from nothing: auth, reads, submissions, job + its observation."""
-    subs = p.submissions(images, projects)
+def _fastest(p, jobs, native, jobs_text, native_text):
+    """The physical floor of work the cloud can do either way: the faster of its job and native forms (the job form
+    only without a native executor)."""
+    if p.concurrency and native < jobs:
+        return native, 'native: ' + native_text
+    return jobs, 'jobs: ' + jobs_text
+
+
+def _names_cost(p, images, listings):
+    """(seconds, text) of resolving `images` names with `listings` listing requests: one per name on the read pool,
+    or the pages of one listing, one after another."""
+    if listings is None or listings >= images:
+        return p.waves(images) * p.ims, '%d listing wave(s) of %d' % (p.waves(images), p.read_concurrency)
+    return listings * p.ims, '%d listing page(s) one after another' % listings
+
+
+def batch_share(p, images, projects, by_name=False, cold_cache=True, executor='jobs', listings=None):
+    """ims_image_member_batch sharing from nothing: auth, reads, then jobs (submissions, the job, its observation)
+    or native calls (ceil(pairs / concurrency) waves), as `executor` says ran. by_name: the images are names,
+    resolved with `listings` listing requests (as measured)."""
+    subs, pairs = p.submissions(images, projects), images * projects
     auth = p.iam if cold_cache else 0.0
-    tail = subs * p.ims + p.job + p.poll_interval
-    issue = auth + p.ims + tail
-    configured = auth + p.waves(images) * p.ims + tail
-    modelled = configured - p.job - p.poll_interval + p.job_observed()
-    formula = ('IAM %g + 1 read wave x %g + %d submission(s) x %g + job %g + poll interval %g'
-               % (auth, p.ims, subs, p.ims, p.job, p.poll_interval))
+    names, names_text = _names_cost(p, images, listings) if by_name else (0.0, '')
+    native_waves = p.waves(pairs, p.concurrency or 1)
+    if executor == 'native':
+        issue = auth + p.ims + (p.ims if by_name else 0.0) + native_waves * p.ims
+        configured = auth + names + p.waves(images) * p.ims + native_waves * p.ims
+        modelled = configured
+        formula = ('native: IAM %g + %d read waves of %d + %d write waves of %d, x %g'
+                   % (auth, p.waves(images), p.read_concurrency, native_waves, p.concurrency or 1, p.ims))
+    else:
+        tail = subs * p.ims + p.job + p.poll_interval
+        issue = auth + p.ims + (p.ims if by_name else 0.0) + tail
+        configured = auth + names + p.waves(images) * p.ims + tail
+        modelled = configured - p.job - p.poll_interval + p.job_observed()
+        formula = ('jobs: IAM %g + 1 read wave x %g + %d submission(s) x %g + job %g + poll interval %g; configured: '
+                   '%d read waves of %d' % (auth, p.ims, subs, p.ims, p.job, p.poll_interval, p.waves(images),
+                                            p.read_concurrency))
     if by_name:
-        # names resolved by one listing wave (issue) / on the read pool, one listing per name (configured)
-        issue += p.ims
-        configured += p.waves(images) * p.ims
-        modelled += p.waves(images) * p.ims
-        formula += '; names: 1 listing wave (issue) / %d listing waves of %d (configured)' % (p.waves(images),
-                                                                                             p.read_concurrency)
-    formula += '; configured: %d read waves of %d' % (p.waves(images), p.read_concurrency)
-    return _bound(issue, configured, formula, modelled, p.job_physical(cold_cache, lookups=images if by_name else 0),
-                  _job_physical_text(p, cold_cache, by_name))
+        formula += '; names: ' + names_text
+    native = p.native_physical(pairs, auth=cold_cache) + (p.ims if by_name else 0.0)
+    physical, text = _fastest(p, p.job_physical(cold_cache, lookups=images if by_name else 0), native,
+                              _job_physical_text(p, cold_cache, by_name),
+                              '%sread RTT %g%s + %s x %g' % ('token %g + ' % p.iam if cold_cache else '', p.ims,
+                                                             ' + listing RTT %g' % p.ims if by_name else '',
+                                                             p.native_text(pairs), p.ims))
+    return _bound(issue, configured, formula, modelled, physical, text)
 
 
 def batch_unchanged(p, images):
@@ -161,19 +190,19 @@ def hosts_native(p, projects):
                   % (p.iam, p.ims, p.native_text(projects), p.ims))
 
 
-def batch_accept(p, images):
-    """ims_image_member_batch status=accepted: auth, reads, one PUT job (or native PUTs), the job's observation."""
+def batch_accept(p, images, executor='jobs'):
+    """ims_image_member_batch status=accepted: auth, reads, one PUT job (or one native PUT per image)."""
+    if executor == 'native':
+        return batch_share(p, images, 1, executor='native')
     subs = int(math.ceil(images / float(p.batch_size)))
     tail = subs * p.ims + p.job + p.poll_interval
     configured = p.iam + p.waves(images) * p.ims + tail
-    jobs, native = p.job_physical(), p.native_physical(images)
-    if p.concurrency and native < jobs:
-        physical, text = native, 'native: token %g + read RTT %g + %s x %g' % (p.iam, p.ims, p.native_text(images), p.ims)
-    else:
-        physical, text = jobs, 'jobs: ' + _job_physical_text(p)
+    physical, text = _fastest(p, p.job_physical(), p.native_physical(images), _job_physical_text(p),
+                              'token %g + read RTT %g + %s x %g' % (p.iam, p.ims, p.native_text(images), p.ims))
     return _bound(p.iam + p.ims + tail, configured,
-                  'IAM %g + 1 read wave x %g + %d submission(s) x %g + job %g + poll interval %g; configured: %d read '
-                  'waves of %d' % (p.iam, p.ims, subs, p.ims, p.job, p.poll_interval, p.waves(images), p.read_concurrency),
+                  'jobs: IAM %g + 1 read wave x %g + %d submission(s) x %g + job %g + poll interval %g; configured: %d '
+                  'read waves of %d' % (p.iam, p.ims, subs, p.ims, p.job, p.poll_interval, p.waves(images),
+                                        p.read_concurrency),
                   configured - p.job - p.poll_interval + p.job_observed(), physical, text)
 
 
@@ -183,9 +212,9 @@ def uri_accept(p, images):
     return _bound(value, value, text, physical=value, physical_formula='the loop\'s chain: ' + text)
 
 
-def identities_batch(p, images, projects, identities):
+def identities_batch(p, images, projects, identities, executor='jobs'):
     """Scenario R: one batch task per identity, the identities side by side (forks): as scenario 1."""
-    one = batch_share(p, images, projects)
+    one = batch_share(p, images, projects, executor=executor)
     one['formula'] = '%d identities in parallel, each: %s' % (identities, one['formula'])
     one['physical_formula'] = '%d identities in parallel (one token each), each: %s' % (identities,
                                                                                         one['physical_formula'])
@@ -194,31 +223,19 @@ def identities_batch(p, images, projects, identities):
 
 def native_batch(p, images, projects):
     """G1: one batch task on plain Glance: token, member reads, then every pair's POST on the native pool."""
-    writes = images * projects
-    pool = p.concurrency or 1
-    configured = p.iam + p.waves(images) * p.ims + p.waves(writes, pool) * p.ims
-    physical = p.native_physical(writes)
-    return _bound(physical, configured,
-                  'configured: IAM %g + %d read waves of %d + %d write waves of %d, x %g'
-                  % (p.iam, p.waves(images), p.read_concurrency, p.waves(writes, pool), pool, p.ims),
-                  physical=physical, physical_formula='token %g + read RTT %g + %s x %g'
-                  % (p.iam, p.ims, p.native_text(writes), p.ims))
+    return batch_share(p, images, projects, executor='native')
 
 
 def small_change(p, projects, executor):
-    """S: one image, a few projects; the native executor (auto) or a forced job."""
-    if executor == 'jobs':
-        return batch_share(p, 1, projects)
-    value = p.native_physical(projects)
-    return _bound(value, value, 'IAM %g + read %g + %s x %g' % (p.iam, p.ims, p.native_text(projects), p.ims),
-                  physical=value, physical_formula='token %g + read RTT %g + %s x %g'
-                  % (p.iam, p.ims, p.native_text(projects), p.ims))
+    """S: one image, a few projects, on the executor that ran (the automatic choice, or forced jobs)."""
+    return batch_share(p, 1, projects, executor=executor)
 
 
-def audit(p, images, page_size):
-    """The audit view: the listing's pages one after another, then one member read per image."""
+def audit(p, images, page_size, pool=None):
+    """The audit view: the listing's pages one after another, then one member read per image (on the info module's
+    pool of `pool` reads)."""
     pages = max(1, int(math.ceil(images / float(page_size)))) if page_size else 1
-    pool = p.concurrency or p.read_concurrency
+    pool = pool or p.read_concurrency
     physical = p.iam + pages * p.ims + p.ims
     configured = p.iam + pages * p.ims + p.waves(images, pool) * p.ims
     return _bound(physical, configured,

@@ -130,7 +130,8 @@ def collection_defaults(options):
         'poll_interval': waiter_defaults.get('poll_initial', getattr(waiter, 'FIRST_POLL', 1.0)),
         'poll_max': waiter_defaults.get('poll_max', 10.0),
         'poll_factor': waiter_defaults.get('factor', 1.5),
-        'read_concurrency': read_pool(),
+        # the batch module reads members on its concurrency option's pool where it has one
+        'read_concurrency': option_default(options, 'ims_image_member_batch', 'concurrency') or read_pool(),
         'batch_size': option_default(options, 'ims_image_member_batch', 'batch_size') or 100,
         'concurrency': option_default(options, 'ims_image_member_batch', 'concurrency') if executor_option(options) else None,
         'observe': observe_job,

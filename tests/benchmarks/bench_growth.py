@@ -11,6 +11,7 @@ A scenario whose option the collection lacks is not run: it is reported as "not 
 import os
 
 import bench_bounds
+import bench_features
 import bench_plays
 import bench_report
 import bench_seed
@@ -66,9 +67,11 @@ class GrowthScenarios(object):
             with open(record) as handle:
                 peaks = [int(line) for line in handle if line.strip()]
             ok, state = self.expect_members(self.images(images), self.projects(projects))
+            executor = self.executor_ran(stats)
+            planned_writes = images * projects if executor == 'native' else profile.submissions(images, projects)
             row = bench_report.growth_row(images, projects, zero, run, stats, self.tasks_time(run['timing']),
-                                          bench_bounds.batch_share(profile, images, projects),
-                                          profile.submissions(images, projects), peaks, state)
+                                          bench_bounds.batch_share(profile, images, projects, executor=executor),
+                                          executor, planned_writes, peaks, state)
             self.log('  %-9s tasks %6.2f s, %d requests (%s), peak RSS %.1f MB, %s'
                      % ('%dx%d' % (images, projects), row['tasks_time'], stats['total'],
                         'as planned' if row['as_planned'] else 'NOT as planned', row['peak_rss_mb'], state))
@@ -92,8 +95,10 @@ class GrowthScenarios(object):
                         for project in range(1, s.identity_projects + 1))
         have = self.members()
         state = (have == want, '%d members, %d expected%s' % (len(have), len(want), '' if have == want else ' (MISMATCH)'))
-        bound = bench_bounds.identities_batch(self.profile, s.identity_images, s.identity_projects, s.identities)
-        return self.scenario('R', run, self.emu.stats(), bound, state, forks=s.identities, identities=s.identities)
+        stats = self.emu.stats()
+        bound = bench_bounds.identities_batch(self.profile, s.identity_images, s.identity_projects, s.identities,
+                                              self.executor_ran(stats))
+        return self.scenario('R', run, stats, bound, state, forks=s.identities, identities=s.identities)
 
     # ------------------------------------------------------------------ G1: the native executor on plain Glance
 
@@ -120,12 +125,13 @@ class GrowthScenarios(object):
         rows = []
         projects = self.projects(s.small_projects)
         variables = self._vars_with('vars-small.yml', image_ids=self.images(1), project_ids=projects)
-        for key, options, executor in (('Sa', {}, 'native'), ('Sj', forced, 'jobs')):
+        for key, options in (('Sa', {}), ('Sj', forced)):
             self.reset()
             run = self.run_playbook('s-small-' + key, bench_plays.batch_share(options=options), self.fresh_cache(key),
                                     variables=variables)
-            rows.append(self.scenario(key, run, self.emu.stats(),
-                                      bench_bounds.small_change(self.profile, s.small_projects, executor),
+            stats = self.emu.stats()
+            rows.append(self.scenario(key, run, stats,
+                                      bench_bounds.small_change(self.profile, s.small_projects, self.executor_ran(stats)),
                                       self.expect_members(self.images(1), projects), options=options))
         return rows
 
@@ -151,5 +157,6 @@ class GrowthScenarios(object):
         page_size = -(-s.audit_images // listings) if listings else None
         state = (not missing, 'the result names %d of %d images%s' % (len(images) - len(missing), len(images),
                                                                       '' if not missing else ' (MISSING SOME)'))
-        return self.scenario('A', run, stats, bench_bounds.audit(self.profile, s.audit_images, page_size), state,
+        pool = bench_features.option_default(self.options, 'ims_image_member_info', 'concurrency')
+        return self.scenario('A', run, stats, bench_bounds.audit(self.profile, s.audit_images, page_size, pool), state,
                              timed_tasks=[0], listing_requests=listings, page_size=page_size)

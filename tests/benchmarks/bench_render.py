@@ -7,8 +7,8 @@ from bench_targets import NOT_AVAILABLE, findings, routes
 
 COLUMNS = ('#', 'wall s', 'tasks s', 'IAM', 'tokens', 'reads', 'writes', 'jobs', 'polls', 'polls/job', 'in flight',
            'total', 'physical s', 'tasks/physical', 'bound s', 'bound pool s', 'tasks/bound', 'speed-up')
-GROWTH_COLUMNS = ('size', 'latency', 'tasks s', 'tokens', 'member reads', 'jobs', 'polls', 'other', 'total',
-                  'as planned', 'physical s', 'tasks/physical', 'peak RSS MB')
+GROWTH_COLUMNS = ('size', 'latency', 'executor', 'tasks s', 'tokens', 'member reads', 'writes sent/planned', 'polls',
+                  'other', 'total', 'as planned', 'physical s', 'tasks/physical', 'peak RSS MB')
 
 
 def _cells(row):
@@ -36,9 +36,10 @@ def _cells(row):
 
 
 def _growth_cells(row):
-    return ['%dx%d' % (row['images'], row['projects']), 'zero' if row['zero_latency'] else 'profile',
+    return ['%dx%d' % (row['images'], row['projects']), 'zero' if row['zero_latency'] else 'profile', row['executor'],
             '%.2f' % row['tasks_time'], str(row['tokens']), str(row['member_reads']),
-            '%d of %d' % (row['stats']['job_submissions'], row['jobs_planned']), str(row['stats']['job_polls']),
+            '%d of %d %s' % (row['writes_sent'], row['writes_planned'], 'jobs' if row['executor'] == 'jobs' else 'calls'),
+            str(row['stats']['job_polls']),
             str(row['other_requests']), str(row['stats']['total']), 'yes' if row['as_planned'] else 'NO',
             '%.2f' % row['bound']['physical'], '%.2fx' % row['physical_ratio'] if row['physical_ratio'] else '-',
             '%.1f' % row['peak_rss_mb']]
@@ -151,9 +152,11 @@ def _growth_section(report):
         _md_table(GROWTH_COLUMNS, [_growth_cells(row) for row in report['growth']]),
         '',
         'One `ims_image_member_batch` task per size, from nothing, cold token cache; *latency* says whether the '
-        'profile applied or every request was answered at once (the job still takes %g s). The plan says: one token, '
-        'N member reads, ceil(N / %d) x ceil(M / %d) jobs and their polls; *other* counts every request beyond that '
-        '(it must not grow with the size). *peak RSS* is the module process\'s, measured as for planning (below).'
+        'profile applied or every request was answered at once (the job still takes %g s); *executor* is the one that '
+        'ran (the automatic choice takes native calls for small plans). The plan says: one token, N member reads, '
+        'then ceil(N / %d) x ceil(M / %d) jobs and their polls, or N x M native calls; *other* counts every request '
+        'beyond that (it must not grow with the size). *peak RSS* is the module process\'s, measured as for planning '
+        '(below).'
         % (report['profile']['job'], report['profile']['batch_size'], report['profile']['batch_size']),
     ]
 
@@ -242,8 +245,8 @@ def _machine_section(report):
         % (machine['load_before'], machine['load_after'],
            ', '.join('%s %s' % (row['key'], row['load'][0]) for row in report['scenarios'] if row.get('load'))),
         '- Commit: %s; the emulator, Ansible and the modules all run on this machine' % machine['commit'],
-        '- Benchmark run time: %.0f s; command: `%s`' % (report['duration'], report.get('command') or
-                                                        './scripts/benchmark.sh'),
+        '- Benchmark run time: %.0f s; command: `%s`'
+        % (report['duration'], report.get('command') or './scripts/benchmark.sh'),
         '',
     ]
 

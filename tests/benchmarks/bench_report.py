@@ -157,17 +157,21 @@ def listing_requests(stats):
                if route.startswith('GET ') and route.split(' ', 1)[1] in ('/v2/images', '/v2/cloudimages'))
 
 
-def growth_row(images, projects, zero_latency, run, stats, tasks_time, bound, jobs_planned, peaks, end_state):
-    """One size of scenario 1: the requests against the plan (N member reads + the jobs + their polls)."""
+def growth_row(images, projects, zero_latency, run, stats, tasks_time, bound, executor, planned_writes, peaks,
+               end_state):
+    """One size of scenario 1: the requests against the plan: N member reads + the jobs + their polls (job
+    executor), or N member reads + one write per pair (native executor, which the automatic choice takes for
+    small plans)."""
     member_reads = stats['requests'].get(MEMBER_READS, 0)
     tokens = stats['requests'].get(TOKENS, 0)
-    other = stats['total'] - member_reads - tokens - stats['job_submissions'] - stats['job_polls']
+    writes = stats['job_submissions'] if executor == 'jobs' else stats['writes']
+    other = stats['total'] - member_reads - tokens - stats['writes'] - stats['job_polls']
     peak = max(peaks) * 1024 / MB if peaks else 0.0
     return {
         'images': images, 'projects': projects, 'zero_latency': zero_latency, 'wall': run['wall'],
         'tasks_time': tasks_time, 'stats': stats, 'member_reads': member_reads, 'tokens': tokens,
-        'jobs_planned': jobs_planned, 'other_requests': other,
-        'as_planned': member_reads == images and stats['job_submissions'] == jobs_planned and tokens == 1,
+        'executor': executor, 'writes_planned': planned_writes, 'writes_sent': writes, 'other_requests': other,
+        'as_planned': member_reads == images and writes == planned_writes and stats['writes'] == writes and tokens == 1,
         'bound': bound, 'physical_ratio': tasks_time / bound['physical'] if bound['physical'] else None,
         'peak_rss_mb': peak, 'module_processes': len(peaks), 'end_state': end_state, 'load': load_average(),
     }

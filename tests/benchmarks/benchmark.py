@@ -106,6 +106,11 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def executor_ran(stats):
+    """'jobs' when the run submitted batch jobs (or wrote nothing), 'native' when it wrote through the native API."""
+    return 'native' if stats['writes'] and not stats['job_submissions'] else 'jobs'
+
+
 def iam_requests(stats):
     return sum(count for route, count in stats['requests'].items() if route.split(' ', 1)[1].startswith('/v3'))
 
@@ -115,6 +120,7 @@ class Bench(bench_growth.GrowthScenarios):
 
     error = BenchmarkError
     redact = staticmethod(redact)
+    executor_ran = staticmethod(executor_ran)
 
     def __init__(self, settings, work_dir, log=None):
         self.settings = settings
@@ -337,7 +343,9 @@ class Bench(bench_growth.GrowthScenarios):
         self.reset()
         cache = self.fresh_cache('s1')
         run = self.run_playbook('s1-batch', bench_plays.batch_share(), cache)
-        first = self.scenario('1', run, self.emu.stats(), bench_bounds.batch_share(p, s.images, s.projects),
+        stats = self.emu.stats()
+        first = self.scenario('1', run, stats, bench_bounds.batch_share(p, s.images, s.projects,
+                                                                        executor=executor_ran(stats)),
                               self.expect_members(self.images(), self.projects()))
         self.emu.reset_stats()
         run = self.run_playbook('s2-batch-again', bench_plays.batch_share(), cache)
@@ -349,8 +357,11 @@ class Bench(bench_growth.GrowthScenarios):
         s = self.settings
         self.reset()
         run = self.run_playbook('s1n-batch-names', bench_plays.batch_share('image_names'), self.fresh_cache('s1n'))
-        return self.scenario('1n', run, self.emu.stats(),
-                             bench_bounds.batch_share(self.profile, s.images, s.projects, by_name=True),
+        stats = self.emu.stats()
+        return self.scenario('1n', run, stats,
+                             bench_bounds.batch_share(self.profile, s.images, s.projects, by_name=True,
+                                                      executor=executor_ran(stats),
+                                                      listings=bench_report.listing_requests(stats)),
                              self.expect_members(self.images(), self.projects()))
 
     def _sampled(self, key, name, plays, bound, loop_task):
@@ -388,7 +399,8 @@ class Bench(bench_growth.GrowthScenarios):
         recipient = [bench_seed.project_id('recipient', 1)]
         self.reset('shared')
         run = self.run_playbook('s6-batch-accept', bench_plays.batch_accept(), self.fresh_cache('s6m'))
-        module = self.scenario('6m', run, self.emu.stats(), bench_bounds.batch_accept(self.profile, s.images),
+        stats = self.emu.stats()
+        module = self.scenario('6m', run, stats, bench_bounds.batch_accept(self.profile, s.images, executor_ran(stats)),
                                self.expect_members(self.images(), recipient, 'accepted'))
         self.reset('shared')
         run = self.run_playbook('s6-uri-accept', bench_plays.uri_accept(), self.fresh_cache('s6u'))
