@@ -155,6 +155,8 @@ class ConnectionConfig:
     api_timeout: float = DEFAULT_API_TIMEOUT
     token_cache: bool = True
     retries: int = DEFAULT_RETRIES
+    # Send a token over http although it was obtained over https (labs only; see auth.TokenProvider).
+    allow_insecure_http: bool = False
     cache_dir: str = field(default_factory=default_cache_dir)
     # Notes for the user found while resolving (no secrets); the module passes them to module.warn().
     warnings: List[str] = field(default_factory=list)
