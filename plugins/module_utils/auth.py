@@ -177,6 +177,18 @@ class TokenProvider:
         if self.config.auth_type != 'aksk':
             self.current()
 
+    def capability(self, endpoint: str, name: str) -> Any:
+        """What was learnt about an endpoint with this token (e.g. 'batch_api'), or None."""
+        known = (self.current().get('capabilities') or {}).get(endpoint)
+        return known.get(name) if isinstance(known, dict) else None
+
+    def remember_capability(self, endpoint: str, name: str, value: Any) -> None:
+        """Keep what was learnt about an endpoint in the token record, also on disk, so no later task asks again."""
+        record = self.current()
+        record.setdefault('capabilities', {}).setdefault(endpoint, {})[name] = value
+        if self._cache is not None and self._cache_key is not None:
+            self._cache.store(self._cache_key, record)
+
     def secrets(self) -> List[Optional[str]]:
         c = self.config
         current = self._record.get('token') if self._record else None

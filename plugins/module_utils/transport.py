@@ -42,8 +42,8 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import clas
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import classify_status
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import parse_retry_after
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import ThrottleGate
+from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 
-COLLECTION_VERSION = '0.1.0'
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
 DEFAULT_POOL_SIZE = 16
 _ROUTES = (

@@ -795,7 +795,7 @@ def test_tls_options_and_timeout_are_passed(tmp_path):
                                    ims_endpoint='https://ims.test', auth_type='aksk', access_key='AK', secret_key='SK'),
                        session=Session())
     with pytest.raises(IMSError):
-        client.get_image(IMAGE)
+        client.request('GET', '/v2/images/' + IMAGE)
     assert (seen['verify'], seen['cert'], seen['timeout'], seen['allow_redirects']) == ('/etc/ca.pem', ('c.pem', 'k.pem'), 12.5, False)
     adapter = client.session.get_adapter('https://ims.test')
     assert adapter._pool_maxsize >= 16

@@ -13,6 +13,7 @@ import responses
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.images import list_images
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import ThrottleGate
 from ansible_collections.imscloud.sharing.plugins.module_utils.signer import canonical_query
 from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
@@ -246,7 +247,7 @@ def test_a_plus_in_a_next_link_is_sent_as_it_is_signed(mock, tmp_path):
     mock.add(responses.GET, endpoint + '/v2/images', json={'images': []})
     client = IMSClient(make_config(tmp_path, auth_type='aksk', auth_url=None, username=None, password=None,
                                    access_key='AK', secret_key='SK-SECRET-123', ims_endpoint=endpoint))
-    client.list_images({'name': 'golden image', 'limit': 1})
+    list_images(client, {'name': 'golden image', 'limit': 1})
     second = urlsplit(mock.calls[1].request.url)
     assert 'name=golden%20image' in second.query and '+' not in second.query
     assert dict(parse_qsl(second.query)) == {'name': 'golden image', 'marker': IMAGES[0]}
@@ -259,5 +260,5 @@ def test_a_literal_plus_in_a_link_stays_a_plus(mock, tmp_path):
     mock.add(responses.GET, endpoint + '/v2/images', json={'images': []})
     client = IMSClient(make_config(tmp_path, auth_type='aksk', auth_url=None, access_key='AK', secret_key='SK-SECRET-123',
                                    ims_endpoint=endpoint))
-    client.list_images({'limit': 5})
+    list_images(client, {'limit': 5})
     assert urlsplit(mock.calls[1].request.url).query == 'name=c%2B%2B'
