@@ -82,8 +82,8 @@ def secret_plays(emu):
         {'name': 'password: read', INFO: {'auth': owner_auth, 'images': ['shareable-01']}, 'register': 'result_password_info'},
         {'name': 'cloud dict: read', INFO: {'cloud': {'auth': owner_auth}, 'images': ['shareable-02']},
          'register': 'result_cloud_dict_info'},
-        {'name': 'cloud dict, wrong password: fails', INFO: {'cloud': {'auth': dict(owner_auth, password='{{ wrong_password }}')},
-                                                            'images': ['shareable-02']},
+        {'name': 'cloud dict, wrong password: fails',
+         INFO: {'cloud': {'auth': dict(owner_auth, password='{{ wrong_password }}')}, 'images': ['shareable-02']},
          'register': 'result_cloud_dict_wrong', 'ignore_errors': True},
         {'name': 'clouds.yaml: diff and check mode', MEMBER: {'cloud': 'owner', 'image': 'shareable-04', 'members': [C]},
          'check_mode': True, 'diff': True, 'register': 'result_clouds_yaml_member',
@@ -219,7 +219,7 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     assert sum('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in line for line in core_dumps) == len(REGISTERED) - 1, core_dumps
     # each cache record: the token and what to use it for, nothing secret besides it
     for path, record in records.items():
-        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog'}, record
+        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog', 'capabilities'}, record
     # the failures are reported, with the secret masked or absent
     assert results['wrong_password']['error']['status'] == 401
     assert results['wrong_secret_key']['error']['status'] == 401

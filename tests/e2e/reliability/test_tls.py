@@ -93,9 +93,9 @@ def test_a_token_from_https_is_not_sent_to_an_http_endpoint(tls_emulator, tls_fi
     task fails before sending, naming the endpoint; the http side receives nothing."""
     tls_emulator.reset()
     auth = password_auth(tls_emulator.url, 'owner-user')
-    tasks = [{'name': 'https credentials, http endpoint', INFO: {'auth': auth, 'ca_cert': tls_files['ca'],
-                                                                  'ims_endpoint': emu.url, 'images': ['shareable-01']},
-              'register': 'http_endpoint', 'ignore_errors': True}]
+    arguments = {'auth': auth, 'ca_cert': tls_files['ca'], 'ims_endpoint': emu.url, 'images': ['shareable-01']}
+    tasks = [{'name': 'https credentials, http endpoint', INFO: arguments, 'register': 'http_endpoint',
+              'ignore_errors': True}]
     run = workspace.run(play(tasks), collect=['http_endpoint'])
     result = run.results['http_endpoint']
     assert result.get('failed') is True, run.describe()
