@@ -9,16 +9,10 @@ from __future__ import annotations
 from typing import Callable, Iterable, Optional, TypeVar
 from urllib.parse import quote
 
-from ansible_collections.imscloud.sharing.plugins.module_utils.auth import parse_timestamp  # noqa: F401  (re-exported)
-from ansible_collections.imscloud.sharing.plugins.module_utils.auth import select_image_endpoint  # noqa: F401
-from ansible_collections.imscloud.sharing.plugins.module_utils.auth import strip_version  # noqa: F401
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import parse_error_response
 from ansible_collections.imscloud.sharing.plugins.module_utils.transport import BATCH_MEMBERS_PATH
-from ansible_collections.imscloud.sharing.plugins.module_utils.transport import COLLECTION_VERSION  # noqa: F401
 from ansible_collections.imscloud.sharing.plugins.module_utils.transport import Transport
-from ansible_collections.imscloud.sharing.plugins.module_utils.transport import route_of  # noqa: F401
-from ansible_collections.imscloud.sharing.plugins.module_utils.transport import user_agent  # noqa: F401
 from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_job
 from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_jobs
 

@@ -15,12 +15,12 @@ import requests
 import responses
 import urllib3
 
-from ansible_collections.imscloud.sharing.plugins.module_utils import client as client_module
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import parse_timestamp
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import route_of
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import select_image_endpoint
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import strip_version
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth import parse_timestamp
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth import select_image_endpoint
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth import strip_version
+from ansible_collections.imscloud.sharing.plugins.module_utils.transport import route_of
+from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import ConnectionConfig
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import resolve_connection
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
@@ -769,7 +769,7 @@ def test_remove_member_first_404_is_an_error(mock, authed):
 def test_user_agent_mentions_awx(monkeypatch, tmp_path):
     monkeypatch.setenv('AWX_HOST', 'https://awx.example')
     agent = IMSClient(make_config(tmp_path)).session.headers['User-Agent']
-    assert agent.startswith('imscloud.sharing/%s python-requests/' % client_module.COLLECTION_VERSION)
+    assert agent.startswith('imscloud.sharing/%s python-requests/' % COLLECTION_VERSION)
     assert agent.endswith(' AWX')
     monkeypatch.delenv('AWX_HOST')
     monkeypatch.delenv('TOWER_HOST', raising=False)
@@ -780,7 +780,7 @@ def test_collection_version_matches_galaxy_yml():
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))))
     with open(os.path.join(root, 'galaxy.yml')) as handle:
         versions = [line.split(':', 1)[1].strip().strip('\'"') for line in handle if line.startswith('version:')]
-    assert versions == [client_module.COLLECTION_VERSION]
+    assert versions == [COLLECTION_VERSION]
 
 
 def test_tls_options_and_timeout_are_passed(tmp_path):

@@ -11,7 +11,7 @@ import re
 import pytest
 import yaml
 
-from ansible_collections.imscloud.sharing.plugins.module_utils import clouds, config
+from ansible_collections.imscloud.sharing.plugins.module_utils import clouds
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     AUTH_KEYS,
     ConnectionConfig,
