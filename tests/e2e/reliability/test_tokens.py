@@ -50,7 +50,7 @@ def test_token_revoked_between_tasks_is_replaced_transparently(emu, workspace):
 def test_token_expiring_during_a_long_job_wait_is_renewed(emu, workspace):
     # tokens live 3 s, the job takes 7 s: the wait outlives two tokens
     emu.configure(token_lifetime=3, job_duration=7)
-    tasks = [{'name': 'share and wait', BATCH: {'images': ['shareable-03'], 'projects': [C], 'timeout': 60},
+    tasks = [{'name': 'share and wait', BATCH: {'images': ['shareable-03'], 'projects': [C], 'timeout': 60, 'api': 'jobs'},
               'register': 'share'}]
     run = workspace.run(play(tasks, module_defaults={'auth': password_auth(emu.url, 'owner-user')}), collect=['share'])
     stats = emu.stats()
@@ -78,7 +78,7 @@ def test_token_revoked_during_a_job_wait_is_replaced(emu, workspace):
 
     revoker = threading.Thread(target=revoke_once_the_job_runs, daemon=True)
     revoker.start()
-    tasks = [{'name': 'share and wait', BATCH: {'images': ['shareable-04'], 'projects': [C], 'timeout': 60},
+    tasks = [{'name': 'share and wait', BATCH: {'images': ['shareable-04'], 'projects': [C], 'timeout': 60, 'api': 'jobs'},
               'register': 'share'}]
     run = workspace.run(play(tasks, module_defaults={'auth': password_auth(emu.url, 'owner-user')}), collect=['share'])
     revoker.join(5)
