@@ -552,7 +552,8 @@ class ImsImageMemberBatch(IMSModule):
         that follows fails for an image that does not exist or is not visible.
         """
         names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
-        by_name = dict(zip(names, self.client.resolve_images(names, side=side))) if names else {}
+        found = self.client.resolve_images(names, side=side, concurrency=self.params['concurrency']) if names else []
+        by_name = dict(zip(names, found))
         resolved, seen = [], set()
         for ref in refs:
             image = by_name.get(ref) or {'id': ref.lower(), 'name': None}
