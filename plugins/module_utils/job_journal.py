@@ -18,7 +18,7 @@ from typing import Any, Callable, Optional
 from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import TokenCache
 
 MAX_AGE = 3600.0
-# TokenCache records need "token" and "expires_at"; this one holds no token, and says so.
+# TokenCache records need "token", "expires_at" and "project_id"; this one holds no token, and says so.
 _MARK = 'not-a-token:job-journal'
 
 
@@ -29,6 +29,7 @@ class JobJournal:
                  warn: Optional[Callable[[str], None]] = None, clock: Callable[[], float] = time.time) -> None:
         self._cache = TokenCache(directory, warn=warn) if directory else None
         self._key = 'jobs-' + hashlib.sha256(('%s|%s' % (endpoint, project_id)).encode('utf-8')).hexdigest()[:40]
+        self._project_id = project_id
         self._clock = clock
 
     def _load(self) -> list:
@@ -46,7 +47,8 @@ class JobJournal:
             self._cache.drop(self._key)
             return
         expires = max(entry['submitted_at'] for entry in entries) + MAX_AGE
-        self._cache.store(self._key, {'token': _MARK, 'expires_at': expires, 'jobs': entries})
+        self._cache.store(self._key, {'token': _MARK, 'expires_at': expires, 'project_id': self._project_id,
+                                         'jobs': entries})
 
     def _update(self, change: Callable[[list], list]) -> None:
         if self._cache is None:

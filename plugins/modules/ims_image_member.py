@@ -27,6 +27,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
@@ -277,6 +278,7 @@ visibility_changed:
   sample: false
 '''
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
@@ -356,7 +358,7 @@ class ImageMemberModule(IMSModule):
 
     def _resolve(self, side):
         try:
-            return self.client.resolve_images([self.params['image']], side=side)[0]
+            return image_api.resolve_images(self.client, [self.params['image']], side).images[0]
         except IMSError as err:
             if 'matching_ids' in err.details:
                 raise
@@ -427,7 +429,7 @@ class ImageMemberModule(IMSModule):
         done = []
         if visibility_change:
             try:
-                self.client.set_image_visibility(image['id'], 'shared')
+                image_api.set_image_visibility(self.client, image['id'], 'shared')
             except IMSError as err:
                 raise err.with_context(None, explain(err, 'set_visibility', image, self.client.project_id))
             done.extend(visibility_change)

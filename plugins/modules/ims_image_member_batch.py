@@ -32,6 +32,7 @@ requirements:
 extends_documentation_fragment:
   - imscloud.sharing.connection
   - imscloud.sharing.connection.wait
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
@@ -432,9 +433,10 @@ not_applied:
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
 from ansible_collections.imscloud.sharing.plugins.module_utils import executor
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import UUID_PATTERN
+from ansible_collections.imscloud.sharing.plugins.module_utils.images import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import JobRun
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import settle_pending_jobs
@@ -548,21 +550,13 @@ class ImsImageMemberBatch(IMSModule):
     def _resolve(self, refs, side):
         """Image dicts ({id, name, owner, ...}) for names and ids, in order, each image once.
 
-        Names are looked up (one listing each); ids are taken as they are, without a request: the member read
-        that follows fails for an image that does not exist or is not visible.
+        Names are looked up; ids are taken as they are, without a request: the member read that follows fails for an
+        image that does not exist or is not visible.
         """
-        names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
-        found = self.client.resolve_images(names, side=side, concurrency=self.params['concurrency']) if names else []
-        by_name = dict(zip(names, found))
-        resolved, seen = [], set()
-        for ref in refs:
-            image = by_name.get(ref) or {'id': ref.lower(), 'name': None}
-            if image['id'] in seen:
-                self.module.warn('images lists image %s more than once (by name and by id); it counts once' % image['id'])
-                continue
-            seen.add(image['id'])
-            resolved.append(image)
-        return resolved
+        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False)
+        for warning in resolution.warnings:
+            self.module.warn(warning)
+        return resolution.images
 
     def _report(self, result, task, after, applied):
         """before/after/diff and the per-side change lists, from the state after (predicted or read back)."""
@@ -670,7 +664,7 @@ class _Task:
         p = self.params
         for image_id in self.to_share:
             try:
-                self.client.set_image_visibility(image_id, 'shared')
+                image_api.set_image_visibility(self.client, image_id, 'shared')
             except IMSError as err:
                 raise err.with_context(None, explain(err, 'set_visibility', self.by_id[image_id],
                                                      self.client.project_id))

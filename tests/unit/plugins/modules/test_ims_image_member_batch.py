@@ -142,7 +142,7 @@ class FakeIMS:
     def list_images(self, request):
         query = dict(pair.split('=', 1) for pair in urlsplit(request.url).query.split('&'))
         found = [dict(dict(image, visibility='private', status='active'), **image) for image in self.images.values()
-                 if image['name'] == query.get('name') and (query.get('owner') in (None, image['owner']))]
+                 if query.get('name') in (None, image['name']) and (query.get('owner') in (None, image['owner']))]
         return 200, {}, json.dumps({'images': found})
 
     def list_members(self, request):
