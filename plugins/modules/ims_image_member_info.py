@@ -30,6 +30,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
   - imscloud.sharing.image_selector
 attributes:
   check_mode:
@@ -309,10 +310,10 @@ selection:
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import MEMBER_STATUSES
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import members_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import describe as describe_filters
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import select_images
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import selector_argument_spec

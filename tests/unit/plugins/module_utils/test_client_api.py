@@ -168,8 +168,9 @@ def test_wait_for_job_polls_until_success(mock, client, fake_time):
     mock.add(responses.GET, JOBS, json=job('SUCCESS', entities={'results': [{'image_id': IMAGE, 'status': 'success'}]}))
     result = client.wait_for_job(JOB, timeout=300)
     assert result['entities']['results'] == [{'image_id': IMAGE, 'status': 'success'}]
-    assert fake_time.sleeps == [1.0, 1.5, 2.25]
+    assert fake_time.sleeps == [1.0, 0.5, 0.5, 0.5]
     assert client.stats['requests']['GET /v1/{project_id}/jobs/{job_id}'] == 4
+    assert client.stats['job_polls'] == {JOB: 4}
     assert ims_calls(mock)[0].request.headers['Content-Type'] == 'application/json'
 
 
@@ -187,15 +188,14 @@ def test_wait_for_job_fail_carries_results(mock, client):
 def test_wait_for_job_timeout_respects_the_deadline(mock, client, fake_time):
     mock.add(responses.GET, JOBS, json=job('RUNNING'))
     with pytest.raises(IMSError) as caught:
-        client.wait_for_job(JOB, timeout=4, poll_initial=2.0, poll_max=3.0)
-    assert fake_time.sleeps == [2.0, 2.0]  # 2 s, then 3 s capped by the 2 s left
-    assert fake_time.now == 54.0
+        client.wait_for_job(JOB, timeout=1.7)
+    assert fake_time.sleeps == pytest.approx([1.0, 0.5, 0.2])  # the last sleep is capped by the time left
     assert len(ims_calls(mock)) == 3
-    assert caught.value.details == {'job_id': JOB, 'last_status': 'RUNNING', 'timeout': 4}
+    assert caught.value.details == {'job_id': JOB, 'last_status': 'RUNNING', 'timeout': 1.7}
 
 
 def test_transient_poll_failure_is_retried(mock, client, fake_time):
     mock.add(responses.GET, JOBS, status=503)
     mock.add(responses.GET, JOBS, json=job('SUCCESS'))
     assert client.wait_for_job(JOB, timeout=30)['status'] == 'SUCCESS'
-    assert fake_time.sleeps == [0.375]  # the retry backoff, not a poll interval
+    assert fake_time.sleeps == [1.0, 0.375]  # the first poll's delay, then the retry backoff
