@@ -60,9 +60,15 @@ def _schedule_cause(report, row):
     return text
 
 
+def physical_ratio(row):
+    """Tasks time over the physical bound (infinite when the bound is 0: zero latency and no job)."""
+    physical = row['bound']['physical']
+    return row['tasks_time'] / physical if physical > 0 else float('inf')
+
+
 def _ratio_target(report, ident, key, limit):
     row = report['rows'][key]
-    ratio = row['tasks_time'] / row['bound']['physical']
+    ratio = physical_ratio(row)
     return _target(ident, 'Scenario %s takes at most %gx its physical bound' % (key, limit),
                    'tasks %.2f s / physical %.2f s = %.2fx (ansible-playbook wall %.2f s)'
                    % (row['tasks_time'], row['bound']['physical'], ratio, row['wall']),
@@ -204,7 +210,7 @@ def _glance_target(report):
 
 def _glance_judged(report, text):
     g1, three = report['rows']['G1'], report['rows']['3']
-    ratio = g1['tasks_time'] / g1['bound']['physical']
+    ratio = physical_ratio(g1)
     speed = effective(three, 'tasks_time') / g1['tasks_time']
     return _target('TG1', text, 'tasks %.2f s / physical %.2f s = %.2fx; %.1fx faster than scenario 3 (%.2f s%s)'
                    % (g1['tasks_time'], g1['bound']['physical'], ratio, speed, effective(three, 'tasks_time'),
