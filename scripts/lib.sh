@@ -30,3 +30,39 @@ make_collection_link_tree() {
   mkdir -p "$tree/ansible_collections/imscloud"
   ln -sfn "$ROOT" "$tree/ansible_collections/imscloud/sharing"
 }
+
+# Extra venvs for tools the project venv does not pin (other ansible-core versions, pandoc, ansible-runner). They live
+# in $EXTRA_VENVS (git-ignored, never in the tarball) and are reused while their package list is unchanged.
+EXTRA_VENVS="${IMS_EXTRA_VENVS:-$ROOT/.venvs}"
+
+# ensure_extra_venv NAME PYTHON PACKAGE==VERSION...: create or refresh $EXTRA_VENVS/NAME; prints its path.
+ensure_extra_venv() {
+  local dir="$EXTRA_VENVS/$1" python="$2"
+  shift 2
+  local want="$* (python $("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])'))"
+  if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.packages" 2>/dev/null)" = "$want" ]; then
+    echo "$dir"
+    return 0
+  fi
+  echo "== setting up $dir: $want" >&2
+  rm -rf "$dir"
+  "$python" -m venv "$dir" >&2 || return 1
+  if ! "$dir/bin/pip" install -q --disable-pip-version-check "$@" >"$dir/.install.log" 2>&1; then
+    grep -v '^WARNING: Location' "$dir/.install.log" >&2
+    return 1
+  fi
+  echo "$want" > "$dir/.packages"
+  echo "$dir"
+}
+
+# The first interpreter of the given versions (e.g. 3.13 3.12) found on PATH, as a real path (not a pyenv shim).
+find_python_version() {
+  local version
+  for version in "$@"; do
+    if command -v "python$version" >/dev/null 2>&1 && "python$version" -c 'import sys' >/dev/null 2>&1; then
+      "python$version" -c 'import sys; print(sys.executable)'
+      return 0
+    fi
+  done
+  return 1
+}
