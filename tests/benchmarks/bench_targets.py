@@ -90,16 +90,16 @@ def _speed_target(report, ident, text, fast_key, slow_key, factor, cause=''):
 def _issue9_targets(report):
     rows, profile = report['rows'], report['profile']
     four, uri, module = rows['4'], rows['6u'], rows['6m']
-    uri_items = uri['stats']['writes'] or 1
+    uri_items = effective(uri, 'writes') or 1
     return [
         _speed_target(report, 'T2', 'Scenario 1 is at least 10x faster than scenario 4', '1', '4', 10,
                       'Each of scenario 4\'s loop items costs %.0f ms beyond its %g s request (Ansible running the uri '
                       'module once per pair). ' % (per_item_overhead(four, profile) * 1e3, profile['ims'])),
         _speed_target(report, 'T3', 'Scenario 6m (module) is at least 5x faster than 6u (uri loop)', '6m', '6u', 5,
                       'The loop\'s time is its %d requests plus Ansible\'s handling of %d loop items, %.0f ms each here; '
-                      '5x would need the module within %.2f s. ' % (uri['stats']['total'], uri_items,
+                      '5x would need the module within %.2f s. ' % (effective(uri, 'total'), uri_items,
                                                                     per_item_overhead(uri, profile) * 1e3,
-                                                                    uri['tasks_time'] / 5.0)),
+                                                                    effective(uri, 'tasks_time') / 5.0)),
         _rerun_target(report, rows['2']),
         _target('T5', 'Scenario 5 issues exactly one IAM request',
                 '%d IAM request(s), %d token(s) issued, %d hosts'
