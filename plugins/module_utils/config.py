@@ -18,23 +18,17 @@ import json
 import math
 import os
 import re
-import traceback
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import apply_profile
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import expand_path as _expand_path
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import home_dir as _home
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import load_cloud
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-
-try:
-    import yaml
-except ImportError:  # reported when a clouds.yaml has to be read
-    yaml = None
-    YAML_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
 
 
 AUTH_KEYS = (
@@ -113,25 +107,11 @@ ENV_SETTINGS = {
     'client_key': 'OS_KEY',
 }
 
-CLOUDS_FILE_ENV = 'OS_CLIENT_CONFIG_FILE'
-SECURE_FILE_ENV = 'OS_CLIENT_SECURE_FILE'
-SITE_CONFIG_DIR = '/etc/openstack'
 CACHE_DIR_ENV = 'IMSCLOUD_SHARING_CACHE_DIR'
 CACHE_DIR_NAME = 'imscloud.sharing'
 # Cost of hashing the credential into the cache key: the key (a file name) must not allow a cheap password guess.
 CACHE_KEY_ITERATIONS = 20000
 _MASK = '********'
-
-
-def _home(environ: Mapping[str, str]) -> str:
-    return environ.get('HOME') or os.path.expanduser('~')
-
-
-def _expand_path(path: str, environ: Mapping[str, str]) -> str:
-    """An absolute path; a leading ~ is the HOME of the given environment."""
-    if path == '~' or path.startswith('~/'):
-        path = _home(environ) + path[1:]
-    return os.path.abspath(os.path.expanduser(path))
 
 
 def default_cache_dir(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -175,6 +155,8 @@ class ConnectionConfig:
     api_timeout: float = DEFAULT_API_TIMEOUT
     token_cache: bool = True
     retries: int = DEFAULT_RETRIES
+    # Send a token over http although it was obtained over https (labs only; see auth.TokenProvider).
+    allow_insecure_http: bool = False
     cache_dir: str = field(default_factory=default_cache_dir)
     # Notes for the user found while resolving (no secrets); the module passes them to module.warn().
     warnings: List[str] = field(default_factory=list)
@@ -285,8 +267,9 @@ def _module_source(params: Mapping[str, Any]) -> _Source:
     return source
 
 
-def _entry_source(entry: Any, label: str, prefix: str) -> _Source:
+def _entry_source(entry: Any, label: str, prefix: str, region_name: Optional[str] = None) -> _Source:
     """A source from a clouds.yaml entry or a cloud dict; prefix is how keys are shown ('cloud.' for a dict)."""
+    entry = apply_profile(entry, label, prefix, region_name)
     if not isinstance(entry, dict):
         raise _fail('%s must be a mapping, got %s' % (label, type(entry).__name__))
     source = _Source('cloud', label)
@@ -314,105 +297,7 @@ def _entry_source(entry: Any, label: str, prefix: str) -> _Source:
             if isinstance(name, str) and name:
                 source.settings['region_name'] = name
                 source.names['region_name'] = prefix + 'regions[0]'
-    if entry.get('profile'):
-        source.warnings.append('%s sets profile %r, which is not read by this collection: set auth.auth_url (and region_name) '
-                               'in the cloud entry instead' % (label, str(entry.get('profile'))))
     return source
-
-
-def clouds_yaml_candidates(environ: Optional[Mapping[str, str]] = None, basename: str = 'clouds.yaml',
-                           env_name: str = CLOUDS_FILE_ENV) -> List[str]:
-    """The files looked at, in order: $OS_CLIENT_CONFIG_FILE, ./, ~/.config/openstack/, /etc/openstack/."""
-    environ = os.environ if environ is None else environ
-    candidates = []
-    explicit = environ.get(env_name)
-    if explicit:
-        candidates.append(_expand_path(explicit, environ))
-    candidates.append(os.path.join(os.getcwd(), basename))
-    candidates.append(os.path.join(_home(environ), '.config', 'openstack', basename))
-    candidates.append(os.path.join(SITE_CONFIG_DIR, basename))
-    return candidates
-
-
-def _load_yaml_file(path: str) -> Dict[str, Any]:
-    """The 'clouds' mapping of a clouds.yaml/secure.yaml file."""
-    if yaml is None:
-        raise IMSError(missing_required_lib('PyYAML', reason='to read %s' % path),
-                       details={'exception': YAML_IMPORT_ERROR})
-    try:
-        with open(path, 'rb') as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise _fail('cannot read %s: %s' % (path, exc.strerror or exc))
-    except yaml.YAMLError as exc:
-        # Only the problem and its position: PyYAML's own text quotes the offending line, which may hold a secret.
-        mark = getattr(exc, 'problem_mark', None)
-        problem = getattr(exc, 'problem', None) or exc.__class__.__name__
-        context = getattr(exc, 'context', None)
-        text = '%s, %s' % (context, problem) if context else problem
-        if mark is not None:
-            raise _fail('cannot parse %s: %s at line %d, column %d' % (path, text, mark.line + 1, mark.column + 1))
-        raise _fail('cannot parse %s: %s' % (path, text))
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _fail('%s must hold a mapping with a "clouds" key, got %s' % (path, type(data).__name__))
-    clouds = data.get('clouds')
-    if clouds is None:
-        return {}
-    if not isinstance(clouds, dict):
-        raise _fail('"clouds" in %s must be a mapping of cloud names to entries, got %s' % (path, type(clouds).__name__))
-    return clouds
-
-
-def _deep_merge(base: Dict[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _describe_search(candidates: List[str], environ: Mapping[str, str], env_name: str) -> str:
-    shown = []
-    for path in candidates:
-        state = 'found' if os.path.isfile(path) else 'missing'
-        if environ.get(env_name) and path == candidates[0]:
-            shown.append('$%s=%s (%s)' % (env_name, path, state))
-        else:
-            shown.append('%s (%s)' % (path, state))
-    return ', '.join(shown)
-
-
-def load_cloud(name: str, environ: Optional[Mapping[str, str]] = None, selected_by: str = 'cloud') -> Tuple[Dict[str, Any], str]:
-    """The entry of cloud `name` from the first clouds.yaml found, merged with the first secure.yaml found.
-
-    Returns (entry, label); label names the cloud and the file(s) it comes from.
-    """
-    environ = os.environ if environ is None else environ
-    candidates = clouds_yaml_candidates(environ)
-    secure_candidates = clouds_yaml_candidates(environ, 'secure.yaml', SECURE_FILE_ENV)
-    clouds_path = next((path for path in candidates if os.path.isfile(path)), None)
-    secure_path = next((path for path in secure_candidates if os.path.isfile(path)), None)
-    searched = 'clouds.yaml is looked up in this order, the first one found is used: %s' % (
-        _describe_search(candidates, environ, CLOUDS_FILE_ENV))
-    if clouds_path is None:
-        raise _fail('%s=%r names a cloud, but no clouds.yaml was found. %s' % (selected_by, name, searched))
-    clouds = _load_yaml_file(clouds_path)
-    label_files = clouds_path
-    if secure_path is not None:
-        secure = _load_yaml_file(secure_path)
-        clouds = _deep_merge(clouds, secure)
-        if name in secure:
-            label_files = '%s + %s' % (clouds_path, secure_path)
-    if name not in clouds:
-        available = ', '.join(sorted(str(key) for key in clouds)) or 'none'
-        defined_in = '%s and %s' % (clouds_path, secure_path) if secure_path else clouds_path
-        raise _fail('%s=%r is not a cloud defined in %s (clouds defined there: %s). %s' % (
-            selected_by, name, defined_in, available, searched))
-    return clouds[name], "cloud '%s' (%s)" % (name, label_files)
 
 
 def _cloud_source(params: Mapping[str, Any], module: _Source, environ: Mapping[str, str]) -> Optional[_Source]:
@@ -427,13 +312,13 @@ def _cloud_source(params: Mapping[str, Any], module: _Source, environ: Mapping[s
         return _entry_source(cloud, 'the cloud dict', 'cloud.')
     if isinstance(cloud, str) and cloud.strip():
         entry, label = load_cloud(cloud.strip(), environ, 'cloud')
-        return _entry_source(entry, label, '')
+        return _entry_source(entry, label, '', module.settings.get('region_name'))
     if cloud is not None and not isinstance(cloud, str):
         raise _fail('cloud must be a cloud name (string) or a cloud entry (dict), got %s' % type(cloud).__name__)
     name = environ.get('OS_CLOUD')
     if name and name.strip():
         entry, label = load_cloud(name.strip(), environ, 'OS_CLOUD')
-        return _entry_source(entry, label, '')
+        return _entry_source(entry, label, '', module.settings.get('region_name'))
     return None
 
 

@@ -221,6 +221,16 @@ class IMSError(Exception):
         return self
 
 
+def response_json(response: Any, service: str = 'IMS') -> Any:
+    """The decoded JSON body of a successful response; IMSError naming the request when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        request = getattr(response, 'request', None)
+        raise IMSError('the response is not valid JSON', status=response.status_code,
+                       method=getattr(request, 'method', None), url=getattr(request, 'url', None), service=service)
+
+
 def parse_error_response(response: Any, method: Optional[str] = None, url: Optional[str] = None,
                          service: str = 'IMS', details: Optional[dict] = None) -> IMSError:
     """An IMSError for a failed HTTP response (a requests.Response or anything shaped like one).

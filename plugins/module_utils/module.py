@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import traceback
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import Any, Dict, Optional
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -32,10 +32,8 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     ConnectionConfig,
     resolve_connection,
 )
+from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 
 try:
     import_module('requests')
@@ -95,6 +93,8 @@ class IMSModule:
 
     argument_spec: Dict[str, Any] = {}
     module_kwargs: Dict[str, Any] = {}
+    # The client the module talks through; a test sets another class with the same constructor here.
+    client_class: type = IMSClient
 
     def __init__(self) -> None:
         self.module: AnsibleModule = None  # type: ignore[assignment]  # set by __call__
@@ -113,10 +113,9 @@ class IMSModule:
     def client(self) -> IMSClient:
         """The one IMSClient of this run, created on first use (so bad input never costs a request)."""
         if self._client is None:
-            from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient as ClientClass
             if self.connection is None:
                 self.connection = resolve_connection(self.module.params)
-            self._client = ClientClass(self.connection, warn=self.module.warn, log=self.module.debug)
+            self._client = self.client_class(self.connection, warn=self.module.warn, log=self.module.debug)
         return self._client
 
     def run(self) -> Dict[str, Any]:

@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imscloud.sharing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The real IMSClient against the real emulator (tests/emulator/server.py): auth, members, jobs, names, the cache."""
+"""The real IMSClient against the real emulator (tests/emulator/server.py): auth, members, jobs, the cache.
+
+Name resolution is tested in tests/e2e/images."""
 from __future__ import annotations
 
 import json
@@ -14,6 +16,7 @@ import time
 import pytest
 import yaml
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import resolve_connection
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
@@ -102,7 +105,7 @@ def test_aksk_signs_requests_and_never_calls_iam(emu, cache_dir):
     emu.reset_stats()
     member = client.update_member_status(IMAGE['shareable-05'], PROJECT['consumer2'], 'accepted')
     assert member['status'] == 'accepted'
-    assert [i['id'] for i in client.list_shared_with_me('accepted')] == [IMAGE['shareable-05']]
+    assert [i['id'] for i in image_api.list_shared_with_me(client, 'accepted')] == [IMAGE['shareable-05']]
     stats = emu.stats()
     assert TOKEN_ROUTE not in stats['requests']
     assert stats['by_auth'].get('aksk') == 2 and stats['by_auth'].get('token', 0) == 0
@@ -163,25 +166,6 @@ def test_job_wait_times_out_at_the_deadline(emu, cache_dir):
         own.wait_for_job(job_id, timeout=1.5, poll_initial=0.5, poll_max=1.0)
     assert 1.4 <= time.monotonic() - started < 5
     assert caught.value.details['job_id'] == job_id and caught.value.details['last_status'] in ('INIT', 'RUNNING')
-
-
-def test_name_resolution_on_both_sides(emu, cache_dir):
-    own, cons = owner(emu, cache_dir), consumer(emu, cache_dir)
-    resolved = own.resolve_images(['shareable-07', IMAGE['shareable-08'], 'bild-grün-日本', 'shareable-07'], side='owner')
-    assert [i['id'] for i in resolved] == [IMAGE['shareable-07'], IMAGE['shareable-08'], IMAGE['bild-grün-日本']]
-    with pytest.raises(IMSError, match="image name 'duplicate-name' is ambiguous") as caught:
-        own.resolve_images(['duplicate-name'])
-    assert sorted(caught.value.details['matching_ids']) == sorted(i['id'] for i in SEED['images'] if i['name'] == 'duplicate-name')
-    with pytest.raises(IMSError, match="image 'shareable-07' not found among the images shared with project"):
-        cons.resolve_images(['shareable-07'], side='recipient')
-    own.add_member(IMAGE['shareable-07'], PROJECT['consumer'])
-    # a pending share is found by name on the recipient side
-    assert [i['id'] for i in cons.resolve_images(['shareable-07'], side='recipient')] == [IMAGE['shareable-07']]
-    assert IMAGE['shareable-07'] in [i['id'] for i in cons.list_shared_with_me('pending')]
-    assert cons.list_shared_with_me('accepted') == []
-    with pytest.raises(IMSError) as missing:
-        cons.resolve_images(['0fffffff-0000-4000-8000-00000000dead'], side='recipient')
-    assert missing.value.status == 404
 
 
 def test_read_members_of_many_images_with_one_token(emu, cache_dir):

@@ -5,9 +5,11 @@
 The signer is written from ims_api.md section 1.4, independently of the emulator and of the collection's client.
 """
 
+import base64
 import hashlib
 import hmac
 import os
+import struct
 import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
@@ -90,6 +92,14 @@ def sign_request_scoped(method, url, headers, body, access_key, secret_key):
         key = hmac.new(key, part.encode('utf-8'), hashlib.sha256).digest()
     signature = hmac.new(key, string_to_sign.encode('utf-8'), hashlib.sha256).hexdigest()
     return 'SDK-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (access_key, scope, ';'.join(signed), signature)
+
+
+def totp_code(secret, when):
+    """RFC 6238 (SHA1, 6 digits, 30 s) at epoch seconds `when`, written from the RFC for the tests."""
+    key = base64.b32decode(secret + '=' * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack('>Q', int(when) // 30), hashlib.sha1).digest()
+    offset = digest[19] & 15
+    return '%06d' % ((struct.unpack('>I', digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000)
 
 
 def password_auth(user, password, scope):

@@ -2,12 +2,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """AK/SK: SDK-HMAC-SHA256 signatures (ims_api.md section 1.4) with X-Project-Id."""
 
+import hashlib
+import hmac
 import json
 import time
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import requests
 
-from emutest import IMAGES, PROJECTS, USERS, sdk_date
+from emutest import IMAGES, PROJECTS, USERS, sdk_date, sign_request
 
 OWNER = USERS['owner-user']
 MULTI = USERS['multi-user']
@@ -124,3 +127,63 @@ def test_glance_mode_does_not_know_aksk(cloud):
     response = owner_call(cloud, 'GET', '/v2/images')
     assert response.status_code == 401
     assert set(response.json()) == {'code', 'message', 'title'}
+
+
+def gopher_signature(method, url, headers, body, access_key, secret_key):
+    """gophertelekomcloud's form (signer_helper.go), written from its description: the scoped Credential= header,
+    the query keys sorted case-insensitively and only the first value of a repeated key signed."""
+    parts = urlsplit(url)
+    values = {}
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        values.setdefault(key, value)
+    keys = sorted(values, key=lambda k: quote(k, safe='~').lower())
+    query = '&'.join('%s=%s' % (quote(k, safe='~'), quote(values[k], safe='~')) for k in keys)
+    lowered = dict((name.lower(), str(value).strip()) for name, value in headers.items())
+    signed = sorted(lowered)
+    path = '/'.join(quote(unquote(s), safe='~') for s in parts.path.split('/'))
+    canonical = '\n'.join([method, path if path.endswith('/') else path + '/', query,
+                           ''.join('%s:%s\n' % (n, lowered[n]) for n in signed), ';'.join(signed),
+                           hashlib.sha256(body).hexdigest()])
+    date = lowered['x-sdk-date']
+    scope = '%s///sdk_request' % date[:8]
+    key = ('SDK' + secret_key).encode()
+    for part in (date[:8], '', '', 'sdk_request'):
+        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
+    text = 'SDK-HMAC-SHA256\n%s\n%s\n%s' % (date, scope, hashlib.sha256(canonical.encode()).hexdigest())
+    return 'SDK-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s' % (
+        access_key, scope, ';'.join(signed), hmac.new(key, text.encode(), hashlib.sha256).hexdigest())
+
+
+def gopher_get(cloud, path_and_query, secret_key=None):
+    url = cloud.url + path_and_query
+    headers = {'Host': urlsplit(cloud.url).netloc, 'X-Sdk-Date': sdk_date(), 'Content-Type': 'application/json'}
+    headers['Authorization'] = gopher_signature('GET', url, headers, b'', OWNER['access_key'], secret_key or OWNER['secret_key'])
+    headers['X-Project-Id'] = PROJECTS['owner']  # added after signing, as gophertelekomcloud does
+    return requests.get(url, headers=headers, timeout=30)
+
+
+def test_gophertelekomcloud_signatures_are_accepted(cloud):
+    # A repeated key (only its first value signed) and keys whose case-insensitive order differs from byte order.
+    path = '/v2/images?name=shareable-01&Sort_key=name&limit=5&name=shareable-02'
+    response = gopher_get(cloud, path)
+    assert response.status_code == 200, response.text
+    # Both forms are honest signatures; a wrong secret is still refused in either.
+    assert_gateway_401(gopher_get(cloud, path, secret_key='wrong-secret'), text='verify aksk signature fail')
+    tampered = gopher_get(cloud, '/v2/images?name=shareable-01&limit=5')
+    assert tampered.status_code == 200
+    headers = dict(tampered.request.headers)
+    forged = requests.get(cloud.url + '/v2/images?name=shareable-02&limit=5', headers=headers, timeout=30)
+    assert_gateway_401(forged, text='verify aksk signature fail')
+
+
+def test_plus_in_a_query_means_a_space(cloud):
+    """The gateway decodes queries with form semantics: '+' is a space, a literal plus travels as %2B."""
+    space = owner_call(cloud, 'GET', '/v2/images', params={'name': 'golden image'})  # sent as name=golden+image
+    assert space.status_code == 200, space.text
+    assert '?name=golden+image' in space.request.url
+    # Signed with the plus as a plus (%2B) but sent as '+': the server reads a space, so the signature fails.
+    url = cloud.url + '/v2/images?name=a%2Bb'
+    headers = {'Host': urlsplit(cloud.url).netloc, 'X-Sdk-Date': sdk_date(), 'X-Project-Id': PROJECTS['owner']}
+    headers['Authorization'] = sign_request('GET', url, headers, b'', OWNER['access_key'], OWNER['secret_key'])
+    assert requests.get(url, headers=headers, timeout=30).status_code == 200
+    assert_gateway_401(requests.get(cloud.url + '/v2/images?name=a+b', headers=headers, timeout=30))

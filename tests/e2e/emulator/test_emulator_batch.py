@@ -69,6 +69,7 @@ def test_update_and_delete_jobs(cloud):
     (A, PROJECTS['remote'], 'IMG.0177'),
 ])
 def test_add_job_fail_reasons(cloud, image, project, code):
+    cloud.emulator.configure(job_result_detail='detailed')
     body = cloud.wait_job(add_job(cloud, [image, B], [project]))
     assert body['status'] == 'FAIL'
     assert body['error_code'] == code and image in body['fail_reason']
@@ -90,7 +91,22 @@ def test_encrypted_image_with_authorised_key_is_shared(cloud):
     assert cloud.wait_job(add_job(cloud, [IMAGES['encrypted-key-ok']], [CONSUMER]))['status'] == 'SUCCESS'
 
 
+def test_failed_results_have_the_documented_shape_by_default(cloud):
+    """ims_api.md section 4 (Table 3): a result has only image_id, project_id and status; the job's top level carries
+    error_code and fail_reason."""
+    body = cloud.wait_job(add_job(cloud, [A, IMAGES['public-image'], B], [CONSUMER, UNKNOWN_PROJECT]))
+    assert body['status'] == 'FAIL' and body['error_code'] == 'IMG.0108'
+    assert body['entities']['results'] == [
+        {'image_id': A, 'project_id': UNKNOWN_PROJECT, 'status': 'FAIL'},
+        {'image_id': IMAGES['public-image'], 'status': 'FAIL'},
+        {'image_id': B, 'project_id': UNKNOWN_PROJECT, 'status': 'FAIL'},
+    ]
+    for result in body['entities']['results']:
+        assert set(result) <= {'image_id', 'project_id', 'status'}
+
+
 def test_partial_mode_applies_the_good_images(cloud):
+    cloud.emulator.configure(job_result_detail='detailed')
     body = cloud.wait_job(add_job(cloud, [A, IMAGES['public-image']], [CONSUMER, CONSUMER2]))
     assert body['status'] == 'FAIL' and body['error_code'] == 'IMG.0089'
     assert body['entities']['results'] == [
@@ -108,7 +124,7 @@ def test_a_failing_project_blocks_its_whole_image(cloud):
 
 
 def test_atomic_mode_applies_nothing(cloud):
-    cloud.emulator.configure(batch_fail_mode='atomic')
+    cloud.emulator.configure(batch_fail_mode='atomic', job_result_detail='detailed')
     body = cloud.wait_job(add_job(cloud, [A, IMAGES['public-image']], [CONSUMER]))
     assert body['status'] == 'FAIL'
     good, bad = body['entities']['results']

@@ -9,7 +9,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.imscloud.sharing.plugins.module_utils import config
+from ansible_collections.imscloud.sharing.plugins.module_utils import clouds, config
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     AUTH_KEYS,
     ConnectionConfig,
@@ -48,8 +48,13 @@ class Paths:
 def paths(tmp_path, monkeypatch):
     found = Paths(tmp_path)
     monkeypatch.chdir(found.cwd)
-    monkeypatch.setattr(config, 'SITE_CONFIG_DIR', str(found.site))
+    monkeypatch.setattr(clouds, 'SITE_CONFIG_DIR', str(found.site))
+    monkeypatch.setattr(clouds, 'XDG_CONFIG_DIRS_DEFAULT', str(root_xdg(tmp_path)))
     return found
+
+
+def root_xdg(root):
+    return root / 'etc-xdg'
 
 
 def write_clouds(directory, clouds, name='clouds.yaml'):
@@ -590,12 +595,9 @@ def test_clouds_yaml_search_order(paths):
 
 def test_clouds_yaml_candidates_listed_in_order(paths):
     environ = paths.env(OS_CLIENT_CONFIG_FILE='~/x/mine.yaml')
-    assert config.clouds_yaml_candidates(environ) == [
-        str(paths.home / 'x' / 'mine.yaml'),
-        str(paths.cwd / 'clouds.yaml'),
-        str(paths.user_config / 'clouds.yaml'),
-        str(paths.site / 'clouds.yaml'),
-    ]
+    directories = [paths.cwd, paths.user_config, root_xdg(paths.root) / 'openstack', paths.site]
+    assert clouds.clouds_yaml_candidates(environ) == [str(paths.home / 'x' / 'mine.yaml')] + [
+        str(directory / ('clouds' + suffix)) for directory in directories for suffix in ('.yaml', '.yml', '.json')]
 
 
 def test_first_clouds_yaml_found_is_used_even_without_the_cloud(paths):
@@ -662,7 +664,7 @@ def test_yaml_error_without_position(paths, monkeypatch):
 
     def broken(_stream):
         raise yaml.YAMLError('unreadable')
-    monkeypatch.setattr(config.yaml, 'safe_load', broken)
+    monkeypatch.setattr(clouds.yaml, 'safe_load', broken)
     assert error_of({'cloud': 'dev'}, paths.env()) == 'cannot parse %s: YAMLError' % (paths.cwd / 'clouds.yaml')
 
 
@@ -671,14 +673,14 @@ def test_unreadable_clouds_yaml(paths, monkeypatch):
 
     def denied(*_args, **_kwargs):
         raise PermissionError(13, 'Permission denied')
-    monkeypatch.setattr(config, 'open', denied, raising=False)
+    monkeypatch.setattr(clouds, 'open', denied, raising=False)
     assert error_of({'cloud': 'dev'}, paths.env()) == 'cannot read %s: Permission denied' % (paths.cwd / 'clouds.yaml')
 
 
 def test_pyyaml_missing(paths, monkeypatch):
     write_clouds(paths.cwd, {'dev': {}})
-    monkeypatch.setattr(config, 'yaml', None)
-    monkeypatch.setattr(config, 'YAML_IMPORT_ERROR', 'Traceback: No module named yaml')
+    monkeypatch.setattr(clouds, 'yaml', None)
+    monkeypatch.setattr(clouds, 'YAML_IMPORT_ERROR', 'Traceback: No module named yaml')
     with pytest.raises(IMSError) as caught:
         resolve_connection({'cloud': 'dev'}, paths.env())
     assert 'PyYAML' in str(caught.value)
@@ -777,11 +779,11 @@ def test_cloud_entry_with_secure_yaml_label(paths):
     assert message.startswith("auth_type of cloud 'dev' (%s + %s): 'saml' is not supported" % (clouds, secure))
 
 
-def test_cloud_entry_profile_is_reported(paths):
-    write_clouds(paths.cwd, {'otc': {'profile': 'otc', 'auth': password_auth()}})
+def test_cloud_entry_profile_fills_auth_url(paths):
+    # More profile cases: tests/unit/plugins/module_utils/test_clouds.py
+    write_clouds(paths.cwd, {'otc': {'profile': 'otc', 'auth': password_auth(auth_url=None), 'region_name': 'eu-nl'}})
     cfg = resolve_connection({'cloud': 'otc'}, paths.env())
-    assert len(cfg.warnings) == 1
-    assert "sets profile 'otc', which is not read by this collection" in cfg.warnings[0]
+    assert (cfg.auth_url, cfg.region_name, cfg.warnings) == ('https://iam.eu-nl.otc.t-systems.com/v3', 'eu-nl', [])
 
 
 # ---------------------------------------------------------------- ConnectionConfig

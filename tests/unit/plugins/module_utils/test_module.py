@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-import types
 
 import pytest
 import yaml
@@ -25,7 +23,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.module import (
 
 PROJECT = '0123456789abcdef0123456789abcdef'
 PASSWORD = 'Pa55-w0rd-not-to-be-seen'
-CLIENT_MODULE = 'ansible_collections.imscloud.sharing.plugins.module_utils.client'
 
 
 def auth(**overrides):
@@ -101,9 +98,7 @@ class FakeClient:
 @pytest.fixture
 def fake_client(monkeypatch):
     FakeClient.instances = []
-    fake = types.ModuleType(CLIENT_MODULE)
-    fake.IMSClient = FakeClient
-    monkeypatch.setitem(sys.modules, CLIENT_MODULE, fake)
+    monkeypatch.setattr(IMSModule, 'client_class', FakeClient)
     return FakeClient
 
 
