@@ -6,14 +6,14 @@
 #   ./scripts/test.sh                 everything (what CI runs)
 #   ./scripts/test.sh sanity units    only the named stages
 #
-# Stages: sanity units integration real lint docs build pytest
+# Stages: sanity units integration real lint docs build matrix pytest
 # Environment: PYTHON (interpreter for the venv), IMS_SKIP_REAL=1 (skip the real Glance stage outside CI).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 
-ALL_STAGES=(sanity units integration real lint docs build pytest)
+ALL_STAGES=(sanity units integration real lint docs build matrix pytest)
 if [ "$#" -gt 0 ]; then STAGES=("$@"); else STAGES=("${ALL_STAGES[@]}"); fi
 want() { local s; for s in "${STAGES[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 for s in "${STAGES[@]}"; do
@@ -57,8 +57,11 @@ if want real; then
   fi
 fi
 
-# ansible-test builds venvs --without-pip and then downloads get-pip from a non-PyPI host: give it a stand-in.
-PIPVER="$("$PY" - <<'PY'
+# ansible-test builds venvs --without-pip and then downloads get-pip from a non-PyPI host: give it a stand-in
+# (install_pip_shim PYTHON: for the ansible-test of that interpreter's ansible-core).
+install_pip_shim() {
+  local pipver
+  pipver="$("$1" - <<'PY'
 import os
 import re
 import ansible_test
@@ -66,8 +69,10 @@ src = open(os.path.join(os.path.dirname(ansible_test.__file__), '_internal', 'py
 print(re.search(r"pip='([0-9.]+)'", src).group(1).replace('.', '_'))
 PY
 )"
-mkdir -p "$HOME/.ansible/test/cache"
-cp .ci/get_pip_shim.py "$HOME/.ansible/test/cache/get_pip_${PIPVER}.py"
+  mkdir -p "$HOME/.ansible/test/cache"
+  cp .ci/get_pip_shim.py "$HOME/.ansible/test/cache/get_pip_${pipver}.py"
+}
+install_pip_shim "$PY"
 
 # ansible-test needs a real copy below ansible_collections/imscloud/sharing (it resolves symlinks).
 COPY="$WORK/copy/ansible_collections/imscloud/sharing"
@@ -128,14 +133,14 @@ fi
 if want lint; then
   stage "ansible-lint (production profile, offline)"
   run ansible-lint ansible-lint --offline
-  stage "antsibull-docs lint-collection-docs"
-  run antsibull-docs antsibull-docs lint-collection-docs --plugin-docs .
+  stage "antsibull-docs lint-collection-docs (plugin docs and the extra docs of docs/docsite)"
+  run antsibull-docs antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
   stage "antsibull-changelog lint"
   run antsibull-changelog antsibull-changelog lint
 fi
 
 if want docs; then
-  stage "generated module docs are up to date (docs/modules)"
+  stage "generated docs are up to date (docs/modules, docs/docsite/rst)"
   run docs ./scripts/build-docs.sh --check
 fi
 
@@ -151,6 +156,55 @@ if want build; then
     grep -q 'requests' <<<"$introspect" || { echo "ansible-builder introspect does not list requests" >&2; return 1; }
   }
   run build build_and_introspect
+fi
+
+# The supported range (meta/runtime.yml, tests/config.yml, README): the oldest and the newest ansible-core, each in a
+# venv of its own (cached in .venvs/), run the demo and ansible-doc for every module; sanity runs on the newest too;
+# the modules run on the oldest supported target Python; ansible-runner runs the demo as AWX runs a Check job.
+MATRIX_OLDEST=2.17.14        # controller Python 3.10 - 3.12
+MATRIX_NEWEST=2.21.5         # controller Python 3.12 - 3.14
+MATRIX_NEWEST_PYTHONS=(3.13 3.12)
+MATRIX_TARGET_PYTHON=3.9     # = tests/config.yml modules.python_requires
+MATRIX_RUNNER="ansible-runner==2.4.3"
+MATRIX_COMMON=(requests==2.34.2 PyYAML==6.0.3)
+MATRIX_TARGET_PACKAGES=(requests==2.25.1)   # the oldest requests requirements.txt allows (requests 2.33+ needs Python 3.10)
+if want matrix; then
+  stage "version matrix: venvs for ansible-core $MATRIX_OLDEST and $MATRIX_NEWEST, target Python $MATRIX_TARGET_PYTHON, ansible-runner"
+  matrix() {
+    local python oldest pinned runner cores target="" copy_newest newest=""
+    pinned="$(sed -n 's/^ansible-core==//p' requirements-dev.txt)"
+    oldest="$(ensure_extra_venv "core-$MATRIX_OLDEST" "$(find_python)" "ansible-core==$MATRIX_OLDEST" "${MATRIX_COMMON[@]}")" &&
+      runner="$(ensure_extra_venv runner "$(find_python)" "$MATRIX_RUNNER" "ansible-core==$pinned" "${MATRIX_COMMON[@]}")" ||
+      return 1
+    cores="$MATRIX_OLDEST=$oldest"
+    # The newest core and the oldest target need other interpreters; where they are missing the stage says so loudly.
+    if python="$(find_python_version "${MATRIX_NEWEST_PYTHONS[@]}")"; then
+      newest="$(ensure_extra_venv "core-$MATRIX_NEWEST" "$python" "ansible-core==$MATRIX_NEWEST" "${MATRIX_COMMON[@]}")" || return 1
+      cores="$cores,$MATRIX_NEWEST=$newest"
+    else
+      echo "WARNING: no python${MATRIX_NEWEST_PYTHONS[*]}: ansible-core $MATRIX_NEWEST NOT tested" >&2
+    fi
+    if python="$(find_python_version "$MATRIX_TARGET_PYTHON")"; then
+      target="$(ensure_extra_venv "target-python$MATRIX_TARGET_PYTHON" "$python" "${MATRIX_TARGET_PACKAGES[@]}")" || return 1
+    else
+      echo "WARNING: no python$MATRIX_TARGET_PYTHON: the modules were NOT run on the oldest supported target Python" >&2
+    fi
+    stage "version matrix: demo and ansible-doc on ansible-core $MATRIX_OLDEST${newest:+ and $MATRIX_NEWEST}, the AWX-style check job"
+    local status=0
+    IMS_MATRIX_CORES="$cores" IMS_MATRIX_TARGET_PYTHON="$target" IMS_MATRIX_RUNNER="$runner" \
+      "$PY" -m pytest -q -p no:cacheprovider -n 2 --timeout 900 --durations 0 tests/matrix || status=1
+    if [ -n "$newest" ] && [ "$MATRIX_NEWEST" != "$pinned" ]; then
+      stage "version matrix: ansible-test sanity on ansible-core $MATRIX_NEWEST"
+      install_pip_shim "$newest/bin/python"
+      copy_newest="$WORK/copy-newest/ansible_collections/imscloud/sharing"
+      mkdir -p "$copy_newest"
+      git ls-files -co --exclude-standard -z | xargs -0 cp --parents -t "$copy_newest"
+      (cd "$copy_newest" && PATH="$newest/bin:$PATH" ansible-test sanity --local \
+        --python "$("$newest/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" --color no) || status=1
+    fi
+    return "$status"
+  }
+  run matrix matrix
 fi
 
 if want pytest; then

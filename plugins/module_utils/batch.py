@@ -18,20 +18,20 @@ from __future__ import annotations
 from typing import Any, Iterable, Optional, Union
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_positive_int
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
 
-MEMBER_STATUSES = ('accepted', 'rejected')
+# The member statuses the batch API can set (membership.MEMBER_STATUSES has all three a membership can have).
+BATCH_STATUSES = ('accepted', 'rejected')
 # The job type IMS gives each kind of batch request (ims_api.md section 4).
 JOB_TYPES = {'POST': 'imsAddImageMembersJob', 'DELETE': 'imsDelImageMembersJob', 'PUT': 'imsUpdateImageMembersJob'}
+BATCH_SIZE_MEANING = 'the most image ids, and the most project ids, one batch request carries'
 JOB_FIELDS = ('job_id', 'job_type', 'status', 'begin_time', 'end_time', 'error_code', 'fail_reason')
 
 
 def _chunks(values: list[str], size: int) -> list[list[str]]:
     return [values[start:start + size] for start in range(0, len(values), size)]
-
-
-def _check_batch_size(batch_size: Any) -> None:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise IMSError('batch_size must be a positive integer, got %r' % (batch_size,))
 
 
 def membership_from_members(members_by_image: dict[str, list[dict]]) -> dict[str, list[str]]:
@@ -74,12 +74,8 @@ def plan_batch_changes(current_by_image: dict[str, list[str]], projects: Iterabl
     Images lacking (or holding surplus of) the same project set share requests; each request carries at most
     batch_size images and batch_size projects. Additions come first, then removals. No change -> [].
     """
-    if state not in ('present', 'absent'):
-        raise IMSError('state must be one of present, absent, got %r' % (state,))
-    if purge and state == 'absent':
-        raise IMSError('purge_projects=true cannot be combined with state=absent: to remove every member use '
-                       'state=present, purge_projects=true and an empty projects list')
-    _check_batch_size(batch_size)
+    validate_state_and_purge(state, 'purge_projects', purge, 'projects')
+    validate_positive_int('batch_size', batch_size, BATCH_SIZE_MEANING)
     wanted = set(projects)
     missing, surplus = [], []
     for image_id, current in current_by_image.items():
@@ -99,12 +95,10 @@ def plan_batch_status_changes(current_status_by_image: dict[str, Optional[str]],
     Every image must already have a membership for project_id (status not None): there is nothing to accept
     otherwise, and the caller reports those images before planning (see images_without_membership).
     """
-    if status not in MEMBER_STATUSES:
-        raise IMSError('status must be one of %s, got %r' % (', '.join(MEMBER_STATUSES), status))
-    _check_batch_size(batch_size)
-    orphans = images_without_membership(current_status_by_image)
-    if orphans:
-        raise IMSError('project %s is not a member of image(s) %s' % (project_id, ', '.join(orphans)))
+    if status not in BATCH_STATUSES:
+        raise IMSError('status must be one of %s, got %r' % (', '.join(BATCH_STATUSES), status))
+    validate_positive_int('batch_size', batch_size, BATCH_SIZE_MEANING)
+    check_memberships_exist(project_id, images_without_membership(current_status_by_image))
     differing = [image_id for image_id, current in current_status_by_image.items() if current != status]
     requests = []
     for image_chunk in _chunks(differing, batch_size):
@@ -216,6 +210,20 @@ def failure_message(problems: list[str], applied: list[dict[str, str]], not_appl
     problems: ["job 1234 (imsAddImageMembersJob) failed: IMG.0098 ...", ...] already worded by the caller.
     """
     total = len(applied) + len(not_applied)
-    return '%s. After re-reading the members: %d of %d pair(s) applied (%s); not applied: %s. ' \
+    return '%s. %d of %d pair(s) applied (%s); not applied: %s. ' \
            'Fix the cause and re-run the task: it sends only what is still missing.' % (
-               '; '.join(problems), len(applied), total, describe_pairs(applied), describe_pairs(not_applied))
+               '; '.join(problems).rstrip('.'), len(applied), total, describe_pairs(applied), describe_pairs(not_applied))
+
+
+def replan_request(request: dict, state: Union[dict[str, list[str]], dict[str, Optional[str]]],
+                   batch_size: int) -> list[dict]:
+    """The requests still needed for one request's pairs, given the state read back (after an uncertain submission)."""
+    if request['method'] == 'PUT':
+        # an image whose membership vanished meanwhile has nothing left to accept
+        current = dict((image_id, state.get(image_id)) for image_id in request['images'] if state.get(image_id))
+        return plan_batch_status_changes(current, request['status'], request['project_id'], request.get('vault_id'),
+                                         batch_size)
+    listed = set(request['projects'])
+    current = dict((image_id, [p for p in state.get(image_id, []) if p in listed]) for image_id in request['images'])
+    return plan_batch_changes(current, request['projects'], 'present' if request['method'] == 'POST' else 'absent',
+                              False, batch_size)

@@ -18,23 +18,17 @@ import json
 import math
 import os
 import re
-import traceback
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import apply_profile
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import expand_path as _expand_path
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import home_dir as _home
+from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import load_cloud
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-
-try:
-    import yaml
-except ImportError:  # reported when a clouds.yaml has to be read
-    yaml = None
-    YAML_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
 
 
 AUTH_KEYS = (
@@ -65,9 +59,13 @@ INTERFACES = ('public', 'internal', 'admin')
 DEFAULT_INTERFACE = 'public'
 DEFAULT_API_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
+# Beyond this a timeout is a typo (and a much longer one overflows the socket layer).
+MAX_API_TIMEOUT = 86400
 # IMS endpoint for AK/SK when ims_endpoint is not given (no catalog without a token).
 AKSK_ENDPOINT_TEMPLATE = 'https://ims.{region_name}.otc.t-systems.com'
 _REGION_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]*$')
+# IAM and Keystone project ids (the scope of every request, X-Project-Id for AK/SK).
+PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
 
 # Module options that a cloud dict replaces (same list as openstack.cloud).
 CLOUD_DICT_EXCLUSIVE = ('auth', 'auth_type', 'region_name', 'interface', 'validate_certs', 'ca_cert',
@@ -113,25 +111,11 @@ ENV_SETTINGS = {
     'client_key': 'OS_KEY',
 }
 
-CLOUDS_FILE_ENV = 'OS_CLIENT_CONFIG_FILE'
-SECURE_FILE_ENV = 'OS_CLIENT_SECURE_FILE'
-SITE_CONFIG_DIR = '/etc/openstack'
 CACHE_DIR_ENV = 'IMSCLOUD_SHARING_CACHE_DIR'
 CACHE_DIR_NAME = 'imscloud.sharing'
 # Cost of hashing the credential into the cache key: the key (a file name) must not allow a cheap password guess.
 CACHE_KEY_ITERATIONS = 20000
 _MASK = '********'
-
-
-def _home(environ: Mapping[str, str]) -> str:
-    return environ.get('HOME') or os.path.expanduser('~')
-
-
-def _expand_path(path: str, environ: Mapping[str, str]) -> str:
-    """An absolute path; a leading ~ is the HOME of the given environment."""
-    if path == '~' or path.startswith('~/'):
-        path = _home(environ) + path[1:]
-    return os.path.abspath(os.path.expanduser(path))
 
 
 def default_cache_dir(environ: Optional[Mapping[str, str]] = None) -> str:
@@ -175,6 +159,8 @@ class ConnectionConfig:
     api_timeout: float = DEFAULT_API_TIMEOUT
     token_cache: bool = True
     retries: int = DEFAULT_RETRIES
+    # Send a token over http although it was obtained over https (labs only; see auth.TokenProvider).
+    allow_insecure_http: bool = False
     cache_dir: str = field(default_factory=default_cache_dir)
     # Notes for the user found while resolving (no secrets); the module passes them to module.warn().
     warnings: List[str] = field(default_factory=list)
@@ -256,8 +242,18 @@ def _auth_value(key: str, value: Any, where: str) -> str:
     # YAML turns an all-digit project id into an int; anything else that is not text is a mistake.
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail('%s must be a string, got %s' % (where, type(value).__name__))
+    _check_utf8(str(value), where)
     # Spaces around a name or id are a typo; around a password they may be part of it.
     return str(value) if key in SECRET_AUTH_KEYS else str(value).strip()
+
+
+def _check_utf8(text: str, where: str) -> None:
+    """Environment values that are not UTF-8 reach Python as lone surrogates; they cannot be sent."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise _fail('%s holds bytes that are not valid UTF-8 (at character %d); set it in UTF-8'
+                    % (where, exc.start + 1))
 
 
 def _check_auth_keys(auth: Mapping[str, Any], where: str) -> None:
@@ -285,8 +281,9 @@ def _module_source(params: Mapping[str, Any]) -> _Source:
     return source
 
 
-def _entry_source(entry: Any, label: str, prefix: str) -> _Source:
+def _entry_source(entry: Any, label: str, prefix: str, region_name: Optional[str] = None) -> _Source:
     """A source from a clouds.yaml entry or a cloud dict; prefix is how keys are shown ('cloud.' for a dict)."""
+    entry = apply_profile(entry, label, prefix, region_name)
     if not isinstance(entry, dict):
         raise _fail('%s must be a mapping, got %s' % (label, type(entry).__name__))
     source = _Source('cloud', label)
@@ -314,105 +311,7 @@ def _entry_source(entry: Any, label: str, prefix: str) -> _Source:
             if isinstance(name, str) and name:
                 source.settings['region_name'] = name
                 source.names['region_name'] = prefix + 'regions[0]'
-    if entry.get('profile'):
-        source.warnings.append('%s sets profile %r, which is not read by this collection: set auth.auth_url (and region_name) '
-                               'in the cloud entry instead' % (label, str(entry.get('profile'))))
     return source
-
-
-def clouds_yaml_candidates(environ: Optional[Mapping[str, str]] = None, basename: str = 'clouds.yaml',
-                           env_name: str = CLOUDS_FILE_ENV) -> List[str]:
-    """The files looked at, in order: $OS_CLIENT_CONFIG_FILE, ./, ~/.config/openstack/, /etc/openstack/."""
-    environ = os.environ if environ is None else environ
-    candidates = []
-    explicit = environ.get(env_name)
-    if explicit:
-        candidates.append(_expand_path(explicit, environ))
-    candidates.append(os.path.join(os.getcwd(), basename))
-    candidates.append(os.path.join(_home(environ), '.config', 'openstack', basename))
-    candidates.append(os.path.join(SITE_CONFIG_DIR, basename))
-    return candidates
-
-
-def _load_yaml_file(path: str) -> Dict[str, Any]:
-    """The 'clouds' mapping of a clouds.yaml/secure.yaml file."""
-    if yaml is None:
-        raise IMSError(missing_required_lib('PyYAML', reason='to read %s' % path),
-                       details={'exception': YAML_IMPORT_ERROR})
-    try:
-        with open(path, 'rb') as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise _fail('cannot read %s: %s' % (path, exc.strerror or exc))
-    except yaml.YAMLError as exc:
-        # Only the problem and its position: PyYAML's own text quotes the offending line, which may hold a secret.
-        mark = getattr(exc, 'problem_mark', None)
-        problem = getattr(exc, 'problem', None) or exc.__class__.__name__
-        context = getattr(exc, 'context', None)
-        text = '%s, %s' % (context, problem) if context else problem
-        if mark is not None:
-            raise _fail('cannot parse %s: %s at line %d, column %d' % (path, text, mark.line + 1, mark.column + 1))
-        raise _fail('cannot parse %s: %s' % (path, text))
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise _fail('%s must hold a mapping with a "clouds" key, got %s' % (path, type(data).__name__))
-    clouds = data.get('clouds')
-    if clouds is None:
-        return {}
-    if not isinstance(clouds, dict):
-        raise _fail('"clouds" in %s must be a mapping of cloud names to entries, got %s' % (path, type(clouds).__name__))
-    return clouds
-
-
-def _deep_merge(base: Dict[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _describe_search(candidates: List[str], environ: Mapping[str, str], env_name: str) -> str:
-    shown = []
-    for path in candidates:
-        state = 'found' if os.path.isfile(path) else 'missing'
-        if environ.get(env_name) and path == candidates[0]:
-            shown.append('$%s=%s (%s)' % (env_name, path, state))
-        else:
-            shown.append('%s (%s)' % (path, state))
-    return ', '.join(shown)
-
-
-def load_cloud(name: str, environ: Optional[Mapping[str, str]] = None, selected_by: str = 'cloud') -> Tuple[Dict[str, Any], str]:
-    """The entry of cloud `name` from the first clouds.yaml found, merged with the first secure.yaml found.
-
-    Returns (entry, label); label names the cloud and the file(s) it comes from.
-    """
-    environ = os.environ if environ is None else environ
-    candidates = clouds_yaml_candidates(environ)
-    secure_candidates = clouds_yaml_candidates(environ, 'secure.yaml', SECURE_FILE_ENV)
-    clouds_path = next((path for path in candidates if os.path.isfile(path)), None)
-    secure_path = next((path for path in secure_candidates if os.path.isfile(path)), None)
-    searched = 'clouds.yaml is looked up in this order, the first one found is used: %s' % (
-        _describe_search(candidates, environ, CLOUDS_FILE_ENV))
-    if clouds_path is None:
-        raise _fail('%s=%r names a cloud, but no clouds.yaml was found. %s' % (selected_by, name, searched))
-    clouds = _load_yaml_file(clouds_path)
-    label_files = clouds_path
-    if secure_path is not None:
-        secure = _load_yaml_file(secure_path)
-        clouds = _deep_merge(clouds, secure)
-        if name in secure:
-            label_files = '%s + %s' % (clouds_path, secure_path)
-    if name not in clouds:
-        available = ', '.join(sorted(str(key) for key in clouds)) or 'none'
-        defined_in = '%s and %s' % (clouds_path, secure_path) if secure_path else clouds_path
-        raise _fail('%s=%r is not a cloud defined in %s (clouds defined there: %s). %s' % (
-            selected_by, name, defined_in, available, searched))
-    return clouds[name], "cloud '%s' (%s)" % (name, label_files)
 
 
 def _cloud_source(params: Mapping[str, Any], module: _Source, environ: Mapping[str, str]) -> Optional[_Source]:
@@ -427,13 +326,13 @@ def _cloud_source(params: Mapping[str, Any], module: _Source, environ: Mapping[s
         return _entry_source(cloud, 'the cloud dict', 'cloud.')
     if isinstance(cloud, str) and cloud.strip():
         entry, label = load_cloud(cloud.strip(), environ, 'cloud')
-        return _entry_source(entry, label, '')
+        return _entry_source(entry, label, '', module.settings.get('region_name'))
     if cloud is not None and not isinstance(cloud, str):
         raise _fail('cloud must be a cloud name (string) or a cloud entry (dict), got %s' % type(cloud).__name__)
     name = environ.get('OS_CLOUD')
     if name and name.strip():
         entry, label = load_cloud(name.strip(), environ, 'OS_CLOUD')
-        return _entry_source(entry, label, '')
+        return _entry_source(entry, label, '', module.settings.get('region_name'))
     return None
 
 
@@ -447,6 +346,7 @@ def _env_source(environ: Mapping[str, str]) -> _Source:
                 break
     for option, name in ENV_SETTINGS.items():
         if not _is_unset(environ.get(name)):
+            _check_utf8(environ[name], name)
             source.settings[option] = environ[name].strip()
             source.names[option] = name
     return source
@@ -612,20 +512,8 @@ def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str,
             origin['project_name'], hint('project_domain_name'), hint('project_domain_id'), hint('domain_name')))
 
 
-def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str, str]] = None) -> ConnectionConfig:
-    """Merge module options, the cloud entry and OS_* variables (environ, default os.environ) into a validated
-    ConnectionConfig.
-
-    Raises IMSError (status None) naming the parameter, the bad value (never a secret) and what is allowed.
-    """
-    environ = os.environ if environ is None else environ
-    params = params or {}
-    module = _module_source(params)
-    cloud = _cloud_source(params, module, environ)
-    env = _env_source(environ)
-    sources = [source for source in (module, cloud, env) if source is not None]
-    warnings: List[str] = list(cloud.warnings) if cloud else []
-
+def _resolve_identity(sources: List[_Source]) -> Tuple[str, Dict[str, str]]:
+    """auth_type and the validated auth values of the ConnectionConfig (auth_url normalized to end in /v3)."""
     auth_type = _choose_auth_type(sources)
     values, origin = _merge_auth(sources, auth_type)
     # AWX's OpenStack credential writes domain_name only: it is the user's and the project's domain when those are missing.
@@ -637,15 +525,23 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
             values['project_domain_name'] = values['domain_name']
             origin['project_domain_name'] = origin['domain_name']
     _validate_identity(auth_type, values, origin, sources)
-    if auth_type != 'aksk':
+    if 'project_id' in values and not PROJECT_ID_PATTERN.match(values['project_id']):
+        raise _fail('%s: %r is not a project id (32 hexadecimal digits); give the project name as auth.project_name '
+                    '(with its domain) instead' % (origin['project_id'], values['project_id']))
+    if auth_type == 'aksk':
+        values.pop('auth_url', None)
+    else:
         values['auth_url'] = _normalize_auth_url(values['auth_url'], origin['auth_url'])
+    return auth_type, values
 
+
+def _resolve_endpoint(params: Mapping[str, Any], sources: List[_Source], auth_type: str) -> Dict[str, Any]:
+    """region_name, interface and ims_endpoint (built from the region for AK/SK: there is no catalog without a token)."""
     region_name, region_where = _first_setting(sources, 'region_name')
     if region_name is not None:
         region_name = str(region_name).strip()
     interface_value, interface_where = _first_setting(sources, 'interface')
     interface = _normalize_interface(interface_value, interface_where) if interface_value is not None else DEFAULT_INTERFACE
-
     ims_endpoint = params.get('ims_endpoint')
     if not _is_unset(ims_endpoint):
         ims_endpoint = _check_url(str(ims_endpoint).strip(), 'ims_endpoint', 'https://ims.eu-de.otc.t-systems.com')
@@ -659,11 +555,18 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
                 raise _fail('%s: %r cannot be used in %s; give ims_endpoint instead'
                             % (region_where, region_name, AKSK_ENDPOINT_TEMPLATE))
             ims_endpoint = AKSK_ENDPOINT_TEMPLATE.format(region_name=region_name)
+    return dict(region_name=region_name or None, interface=interface, ims_endpoint=ims_endpoint)
 
+
+def _resolve_tls(sources: List[_Source], module: _Source, warnings: List[str]) -> Dict[str, Any]:
+    """verify (True, False or a CA bundle path) and cert (a file, or certificate and key files)."""
     validate_value, validate_where = _first_setting(sources, 'validate_certs')
     validate_certs = _to_bool(validate_value, validate_where) if validate_value is not None else True
     ca_value, ca_where = _first_setting(sources, 'ca_cert')
     verify: Union[bool, str] = validate_certs
+    if not validate_certs:
+        warnings.append('%s is false: TLS certificates are not verified, so anyone on the network path can read the '
+                        'credentials; use it only in a lab, and set ca_cert for a private CA instead' % validate_where)
     if ca_value is not None:
         if validate_certs:
             verify = _existing_file(ca_value, ca_where, 'CA bundle')
@@ -678,43 +581,48 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
         cert = _existing_file(cert_value, cert_where, 'client certificate')
         if key_value is not None:
             cert = (cert, _existing_file(key_value, key_where, 'client key'))
+    return dict(verify=verify, cert=cert)
 
+
+def _resolve_limits(params: Mapping[str, Any], sources: List[_Source]) -> Dict[str, Any]:
+    """api_timeout, retries, token_cache and allow_insecure_http."""
     timeout_value, timeout_where = _first_setting(sources, 'api_timeout')
     api_timeout = _positive_number(timeout_value, timeout_where) if timeout_value is not None else DEFAULT_API_TIMEOUT
-
+    if api_timeout > MAX_API_TIMEOUT:
+        raise _fail('%s must be at most %d seconds, got %r' % (timeout_where, MAX_API_TIMEOUT, timeout_value))
     retries = params.get('retries')
     if retries is None:
         retries = DEFAULT_RETRIES
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise _fail('retries must be an integer >= 0, got %r' % (retries,))
     token_cache = params.get('token_cache')
-    token_cache = True if token_cache is None else _to_bool(token_cache, 'token_cache')
+    insecure = params.get('allow_insecure_http')
+    return dict(api_timeout=api_timeout, retries=retries,
+                token_cache=True if token_cache is None else _to_bool(token_cache, 'token_cache'),
+                allow_insecure_http=False if insecure is None else _to_bool(insecure, 'allow_insecure_http'))
 
+
+def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str, str]] = None) -> ConnectionConfig:
+    """Merge module options, the cloud entry and OS_* variables (environ, default os.environ) into a validated
+    ConnectionConfig.
+
+    Raises IMSError (status None) naming the parameter, the bad value (never a secret) and what is allowed.
+    """
+    environ = os.environ if environ is None else environ
+    params = params or {}
+    module = _module_source(params)
+    cloud = _cloud_source(params, module, environ)
+    env = _env_source(environ)
+    sources = [source for source in (module, cloud, env) if source is not None]
+    warnings: List[str] = list(cloud.warnings) if cloud else []
+
+    auth_type, values = _resolve_identity(sources)
+    endpoint = _resolve_endpoint(params, sources, auth_type)
+    tls = _resolve_tls(sources, module, warnings)
+    limits = _resolve_limits(params, sources)
     return ConnectionConfig(
         auth_type=auth_type,
-        auth_url=values.get('auth_url') if auth_type != 'aksk' else None,
-        username=values.get('username'),
-        user_id=values.get('user_id'),
-        password=values.get('password'),
-        user_domain_name=values.get('user_domain_name'),
-        user_domain_id=values.get('user_domain_id'),
-        domain_name=values.get('domain_name'),
-        project_id=values.get('project_id'),
-        project_name=values.get('project_name'),
-        project_domain_name=values.get('project_domain_name'),
-        project_domain_id=values.get('project_domain_id'),
-        token=values.get('token'),
-        access_key=values.get('access_key'),
-        secret_key=values.get('secret_key'),
-        security_token=values.get('security_token'),
-        region_name=region_name or None,
-        interface=interface,
-        ims_endpoint=ims_endpoint,
-        verify=verify,
-        cert=cert,
-        api_timeout=api_timeout,
-        token_cache=token_cache,
-        retries=retries,
         cache_dir=default_cache_dir(environ),
         warnings=warnings,
+        **values, **endpoint, **tls, **limits,
     )

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imscloud.sharing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Validation of project ids and the pure planning of native (per image) membership changes.
+"""The pure planning of native (per image) membership changes.
 
 Everything here works on plain data (lists, dicts, strings) and sends no request, so the modules can validate
 before any call and the same plan drives ``changed``, check mode, diff mode and the real run.
@@ -9,85 +9,16 @@ before any call and the same plan drives ``changed``, check mode, diff mode and 
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable, Optional
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
 
-# Keystone/IAM project ids are UUID4 hex strings without dashes. \A...\Z, not ^...$: '$' also matches before a trailing newline.
-PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
-
+# The three statuses a membership can have (Glance and IMS). The batch API sets only two of them (batch.BATCH_STATUSES).
 MEMBER_STATUSES = ('pending', 'accepted', 'rejected')
 
 # The member keys the modules return (the API also sends image_id and schema).
 MEMBER_KEYS = ('member_id', 'status', 'created_at', 'updated_at')
-
-_EXAMPLE_PROJECT_ID = '0123456789abcdef0123456789abcdef'
-
-
-def validate_project_ids(name: str, values: Any, allow_empty: bool = False) -> tuple[list[str], list[str]]:
-    """Check a list of project ids given in the option ``name``.
-
-    Returns ``(deduplicated, warnings)``: the ids in their first-seen order, lower-cased (IAM ids are lower-case hex,
-    and Glance compares member ids as plain strings), and one warning per id that was listed more than once.
-    Raises IMSError (status None) naming the option, every bad value and what is allowed.
-    """
-    if values is None:
-        values = []
-    if isinstance(values, (str, bytes)) or not isinstance(values, (list, tuple)):
-        raise IMSError('%s must be a list of project ids, got %s %r' % (name, type(values).__name__, values))
-
-    problems = []
-    for index, value in enumerate(values):
-        if not isinstance(value, str):
-            problems.append('item %d is a %s (%r), not a string' % (index, type(value).__name__, value))
-        elif not PROJECT_ID_PATTERN.match(value):
-            problems.append('item %d %r' % (index, value))
-    if problems:
-        raise IMSError(
-            '%s: invalid project id(s): %s. A project id is 32 hexadecimal characters (0-9, a-f), for example %s; '
-            'find it with "openstack project list" or in the console under My Credentials > Projects.'
-            % (name, '; '.join(problems), _EXAMPLE_PROJECT_ID))
-
-    deduplicated = []
-    counts = {}
-    for value in values:
-        project_id = value.lower()
-        if project_id not in counts:
-            counts[project_id] = 0
-            deduplicated.append(project_id)
-        counts[project_id] += 1
-    warnings = ['%s: project id %s is listed %d times; the duplicates were removed' % (name, project_id, counts[project_id])
-                for project_id in deduplicated if counts[project_id] > 1]
-
-    if not deduplicated and not allow_empty:
-        raise IMSError('%s is empty: give at least one project id' % name)
-    return deduplicated, warnings
-
-
-def validate_image_refs(name: str, values: Optional[list]) -> tuple[list[str], list[str]]:
-    """Check image names or ids given in the option ``name``, before any request.
-
-    Returns ``(references, warnings)``: the references stripped, in first-seen order, without duplicates (each
-    duplicate gives a warning). Raises IMSError naming the option when the list or one of its items is empty.
-    """
-    references, warnings = [], []
-    for index, value in enumerate(values or []):
-        text = value.strip() if isinstance(value, str) else ''
-        if not text:
-            raise IMSError('%s: item %d is empty (%r); give an image name or id' % (name, index, value))
-        if text in references:
-            warnings.append('%s: image %s is listed more than once; it counts once' % (name, text))
-            continue
-        references.append(text)
-    if not references:
-        raise IMSError('%s is empty: give at least one image name or id' % name)
-    return references, warnings
-
-
-def validate_project_id(name: str, value: Any) -> str:
-    """Check one project id (for options such as ``member``); returns it lower-cased."""
-    return validate_project_ids(name, [value])[0][0]
 
 
 def _member_ids(members: Iterable[dict]) -> set[str]:
@@ -102,11 +33,7 @@ def plan_membership_changes(current: Iterable[dict], desired: Iterable[str], sta
     Returns ``[{"op": "add"|"remove", "member_id": ...}]``: adds first (sorted), then removes (sorted), so that a
     failure that hits every add (visibility, key authorisation, quota) stops the run before anything is removed.
     """
-    if state not in ('present', 'absent'):
-        raise IMSError('state must be one of present, absent, got %r' % (state,))
-    if purge and state == 'absent':
-        raise IMSError('purge_members=true cannot be combined with state=absent: to remove every member use '
-                       'state=present, purge_members=true and an empty members list')
+    validate_state_and_purge(state, 'purge_members', purge, 'members')
     existing = _member_ids(current)
     wanted = set(desired)
     if state == 'present':
@@ -199,72 +126,3 @@ def membership_diff(image: dict, before_members: Iterable[dict], after_members: 
     label = 'image %s (%s)' % (image.get('name'), image.get('id'))
     return {'before': before, 'after': after,
             'before_header': '%s: members before' % label, 'after_header': '%s: members after' % label}
-
-
-# IMS error codes (ims_api.md section 5.1) that mean "the image's KMS key is not usable by the recipient".
-KEY_ERROR_CODES = frozenset(('IMG.0095', 'IMG.0097', 'IMG.0098', 'IMG.0099'))
-QUOTA_ERROR_CODES = frozenset(('IMG.0088',))
-OWNER_ONLY_ERROR_CODES = frozenset(('IMG.0047', 'IMG.0106'))
-# Vault errors on accepting a full-ECS image made from a CBR backup.
-VAULT_ERROR_CODES = frozenset(('IMG.0182', 'IMG.0184', 'IMG.0188', 'IMG.0193'))
-_KEY_WORDS = ('kms', 'encrypt', 'cmk')
-
-
-def _mentions_key(text: Optional[str]) -> bool:
-    text = (text or '').lower()
-    return any(word in text for word in _KEY_WORDS)
-
-
-def private_image_hint(image_id: str) -> str:
-    """What to do when plain Glance refuses members for a private image."""
-    return ('This cloud (plain OpenStack Glance) only adds members to images whose visibility is "shared", and image '
-            '%s is private. Set set_shared_visibility: true to switch it to shared before the members are added '
-            '(never needed on OTC IMS, which shares private images directly).' % image_id)
-
-
-def explain_member_error(err: IMSError, operation: str, image: dict, caller_project_id: Optional[str] = None,
-                         member_id: Optional[str] = None) -> Optional[str]:
-    """What to do about a failed member call: a hint (one or two sentences) or None when there is nothing to add.
-
-    ``operation`` is ``add``, ``remove``, ``set_status`` or ``set_visibility``; ``image`` the image dict as read.
-    """
-    status = err.status
-    code = err.code
-    image_id = image.get('id')
-    owner = image.get('owner')
-    visibility = image.get('visibility')
-    encrypted = bool(image.get('__system__cmkid')) or str(image.get('encrypted', '')).lower() == 'true'
-
-    if operation == 'add' and (status == 413 or code in QUOTA_ERROR_CODES):
-        return ('The image has reached its member quota (IMS: 256 members for system and data disk images, 10 for '
-                'full-ECS images; Glance: image_member_quota, 128 by default, counting pending and rejected members '
-                'too). Remove members you no longer need (state: absent, or purge_members: true) or share a copy of '
-                'the image.')
-    foreign = bool(owner and caller_project_id and owner != caller_project_id)
-    if operation == 'add' and (code in KEY_ERROR_CODES or _mentions_key(err.message) or (status in (400, 403) and encrypted and not foreign)):
-        return ('The image is encrypted with a KMS key that is not authorised for the recipient project. Grant the '
-                'key to project %s in KMS (Key Management > Grants) first; images encrypted with the default key '
-                'cannot be shared at all.' % (member_id or 'of the recipient'))
-    if operation == 'set_status':
-        if status == 403:
-            return ('Changing the status of a membership needs credentials scoped to the recipient project %s; the '
-                    'owner cannot accept or reject for the recipient. Run the task with the recipient\'s credentials '
-                    '(and without member, or with member set to that project).' % (member_id or ''))
-        if status == 404:
-            return ('Image %s is not shared with project %s: nothing to accept or reject. Ask the owner (project %s) '
-                    'to add the project as a member.' % (image_id, member_id, owner or 'unknown'))
-        if code in VAULT_ERROR_CODES:
-            return ('The image is a full-ECS image created from a CBR backup: accepting it needs vault_id, the id of '
-                    'a server backup vault of project %s with enough free capacity.' % (member_id or ''))
-        return None
-    if operation in ('add', 'remove', 'list', 'set_visibility') and (status == 403 or code in OWNER_ONLY_ERROR_CODES):
-        if foreign:
-            return ('Adding and removing members needs credentials scoped to the owner\'s project %s (these are '
-                    'scoped to project %s).' % (owner, caller_project_id))
-        if operation == 'add' and visibility == 'private':
-            return private_image_hint(image_id)
-        if operation == 'add' and visibility in ('public', 'community'):
-            return ('Image %s is %s: only private or shared images can have members.' % (image_id, visibility))
-        return ('Adding and removing members needs credentials scoped to the owner\'s project%s, with a role that '
-                'allows image sharing (ims:images:share).' % (' ' + owner if owner else ''))
-    return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import random
 import socket
+import threading
 import time
 from email.utils import parsedate_to_datetime
 from typing import Any, Callable, Mapping, NamedTuple, Optional
@@ -140,3 +141,44 @@ class RetryPolicy:
     def sleep(self, seconds: float) -> None:
         if seconds > 0:
             self._sleep(seconds)
+
+
+class ThrottleGate:
+    """Shared by the threads of one client: while the cloud throttles, nobody sends.
+
+    close_for(seconds) after a 429 (or a 503 with Retry-After); wait() before every request holds the caller
+    until the latest such deadline has passed. clock and sleep are injectable (tests use a fake clock).
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], Any] = time.sleep) -> None:
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._open_at = 0.0
+        # per thread: the deadline that thread sleeps out itself (it was the one throttled)
+        self._own = threading.local()
+
+    def close_for(self, seconds: float) -> None:
+        """Close the gate for seconds from now (or longer, if it already is); the calling thread sleeps the
+        seconds itself (its retry pause) and is not held again for the same deadline."""
+        with self._lock:
+            self._open_at = max(self._open_at, self._clock() + max(0.0, seconds))
+            self._own.waited_until = self._open_at
+
+    def wait(self) -> bool:
+        """Hold the caller while the gate is closed; True when it had to wait."""
+        waited = False
+        waited_until = getattr(self._own, 'waited_until', 0.0)
+        while True:
+            with self._lock:
+                deadline = self._open_at
+                remaining = deadline - self._clock()
+            if remaining <= 0 or deadline <= waited_until:
+                return waited
+            waited = True
+            self._sleep(remaining)
+            with self._lock:
+                self._own.waited_until = deadline
+                # sleep again only when another thread was throttled meanwhile and moved the deadline
+                if self._open_at <= deadline:
+                    return waited

@@ -100,7 +100,7 @@ class TokenCache:
         except ValueError:
             self.warn('ignoring the token cache file %s: not valid JSON (corrupt)' % path)
             return None
-        if not _valid_record(record):
+        if not valid_record(record):
             self.warn('ignoring the token cache file %s: not a token record (corrupt)' % path)
             return None
         return record
@@ -119,8 +119,8 @@ class TokenCache:
     def store(self, key: str, record: Dict[str, Any]) -> None:
         """Write the record atomically (temporary file + rename), mode 0600. A failure to write only warns."""
         path = self._path(key, '.json')
-        if not _valid_record(record):
-            raise ValueError('a token record needs "token" (a non-empty string) and "expires_at" (epoch seconds)')
+        if not valid_record(record):
+            raise ValueError('a token record needs "token" (a non-empty string), "expires_at" (epoch seconds) and "project_id"')
         forbidden = sorted(FORBIDDEN_RECORD_KEYS.intersection(record))
         if forbidden:
             raise ValueError('a token record must not hold %s' % ', '.join(forbidden))
@@ -198,10 +198,13 @@ class TokenCache:
             time.sleep(LOCK_POLL)
 
 
-def _valid_record(record: Any) -> bool:
+def valid_record(record: Any) -> bool:
+    """True for a token record: a token, its expiry (epoch seconds) and its project. The one shape check of a
+    record; whether it is still fresh enough for a configuration is auth.TokenProvider.usable()."""
     if not isinstance(record, dict):
         return False
     token = record.get('token')
     expires_at = record.get('expires_at')
+    project_id = record.get('project_id')
     return (isinstance(token, str) and bool(token) and isinstance(expires_at, (int, float))
-            and not isinstance(expires_at, bool))
+            and not isinstance(expires_at, bool) and isinstance(project_id, str) and bool(project_id))

@@ -27,6 +27,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
@@ -92,8 +93,12 @@ options:
     type: str
 notes:
   - A repeated run with the same options reports C(changed=false).
-  - An add that was retried after a lost response and then meets C(409 Conflict) (the member already exists) is a
-    success, as is a retried removal that meets C(404).
+  - The adds and removes of the image are sent concurrently (at most 16 at once). A failing one does not stop the
+    others; the task fails at the end, naming every failed member (RV(errors)).
+  - An add that meets C(409 Conflict) (the member already exists, added by a retry or by another process) is a
+    success, as is a removal that meets C(404) (the member is already gone).
+  - The owner's own project in O(members) is refused before any write (an image cannot be shared with itself), as is
+    a change that would take the image past its member quota where the quota is known.
   - Member quota per image - IMS 256 for system and data disk images and 10 for full-ECS images;
     Glance C(image_member_quota) (128 by default). Pending and rejected members count too.
 '''
@@ -238,6 +243,32 @@ status_changed:
       description: Status after the run.
       type: str
       sample: accepted
+errors:
+  description:
+    - Owner side, when member calls failed. One entry per failed add or remove; the other calls went out all the
+      same (the adds and removes of the image are sent concurrently), and the task fails at the end.
+  returned: when a member call failed
+  type: list
+  elements: dict
+  contains:
+    image_id:
+      description: The image id.
+      type: str
+    project_id:
+      description: The member project id.
+      type: str
+    operation:
+      description: C(add) or C(remove).
+      type: str
+    message:
+      description: The error, with what to do about it.
+      type: str
+    error:
+      description: The error's fixed keys (status, code, message, request_id, method, url).
+      type: dict
+    hint:
+      description: What to do about it; null when there is nothing to add.
+      type: str
 visibility_changed:
   description:
     - Whether the image was switched (or would be switched, in check mode) from C(private) to C(shared) because of
@@ -247,8 +278,14 @@ visibility_changed:
   sample: false
 '''
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import explain_member_error
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor import DEFAULT_CONCURRENCY as NATIVE_CONCURRENCY
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor import failed
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor import failure
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor import run_native
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import member_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import members_view
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import membership_diff
@@ -256,12 +293,17 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.membership import
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import plan_status_change
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import plan_visibility_change
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import predict_members
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import private_image_hint
 from ansible_collections.imscloud.sharing.plugins.module_utils.membership import summarize_changes
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_id
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_not_own_project
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import min_member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_member_list
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_id
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
 
 OWNER_OPTIONS = ('members', 'purge_members', 'set_shared_visibility')
 RECIPIENT_OPTIONS = ('status', 'member', 'vault_id')
@@ -298,10 +340,7 @@ class ImageMemberModule(IMSModule):
             if p['state'] == 'absent':
                 raise IMSError('state=absent cannot be combined with status: a recipient cannot leave a membership; '
                                'use status=rejected to hide the image, or ask the owner to remove the member')
-            if p['vault_id'] is not None and p['status'] != 'accepted':
-                raise IMSError('vault_id is only used with status=accepted (got status=%s)' % p['status'])
-            if p['vault_id'] is not None and not p['vault_id'].strip():
-                raise IMSError('vault_id is empty: give the id of a server backup vault of the recipient project')
+            validate_vault_id(p['vault_id'], p['status'])
             if p['member'] is not None:
                 validate_project_id('member', p['member'])
             return []
@@ -309,13 +348,8 @@ class ImageMemberModule(IMSModule):
             raise IMSError('give members (owner side: the project ids to share the image with; members: [] with '
                            'purge_members: true removes every member) or status (recipient side: accepted, rejected '
                            'or pending)')
-        if p['state'] == 'absent' and p['purge_members']:
-            raise IMSError('purge_members=true cannot be combined with state=absent: to remove every member use '
-                           'state=present, purge_members=true and members: []')
-        if not p['members'] and not p['purge_members']:
-            raise IMSError('members is empty: an empty list is only allowed with purge_members: true, where it '
-                           'means "no members"')
-        members, warnings = validate_project_ids('members', p['members'], allow_empty=p['purge_members'])
+        validate_state_and_purge(p['state'], 'purge_members', p['purge_members'], 'members')
+        members, warnings = validate_member_list('members', p['members'], 'purge_members', p['purge_members'])
         for warning in warnings:
             self.module.warn(warning)
         return members
@@ -324,7 +358,7 @@ class ImageMemberModule(IMSModule):
 
     def _resolve(self, side):
         try:
-            return self.client.resolve_images([self.params['image']], side=side)[0]
+            return image_api.resolve_images(self.client, [self.params['image']], side).images[0]
         except IMSError as err:
             if 'matching_ids' in err.details:
                 raise
@@ -349,9 +383,15 @@ class ImageMemberModule(IMSModule):
 
     def run(self):
         members = self._validate()
-        if self.params['status'] is not None:
-            return self._run_recipient()
-        return self._run_owner(members)
+        try:
+            if self.params['status'] is not None:
+                return self._run_recipient()
+            return self._run_owner(members)
+        except IMSError as err:
+            # the keys documented as always returned are there after a failure too
+            empty = dict(changed=False, image={'id': None, 'name': self.params['image']}, members=[], added=[],
+                         removed=[], status_changed=[], visibility_changed=False)
+            raise err.with_context(**dict((key, value) for key, value in empty.items() if key not in err.details))
 
     # ------------------------------------------------------------------ owner side
 
@@ -363,13 +403,16 @@ class ImageMemberModule(IMSModule):
         except IMSError as err:
             if err.status == 403 and image.get('visibility') == 'private':
                 return [], True
-            raise err.with_context(None, explain_member_error(err, 'list', image, self.client.project_id))
+            raise err.with_context(None, explain(err, 'list', image, self.client.project_id))
 
     def _run_owner(self, desired):
         p = self.params
         image = self._resolve('owner')
         current, hidden = self._read_members(image)
+        if p['state'] == 'present':
+            check_not_own_project('members', desired, self.client.project_id, [image])
         changes = plan_membership_changes(current, desired, p['state'], p['purge_members'])
+        self._check_quota(image, current, changes)
         visibility_change = plan_visibility_change(image, changes, p['set_shared_visibility'], hidden)
         if hidden and not visibility_change and any(change['op'] == 'add' for change in changes):
             hint = private_image_hint(image['id'])
@@ -386,48 +429,50 @@ class ImageMemberModule(IMSModule):
         done = []
         if visibility_change:
             try:
-                self.client.set_image_visibility(image['id'], 'shared')
+                image_api.set_image_visibility(self.client, image['id'], 'shared')
             except IMSError as err:
-                raise err.with_context(None, explain_member_error(err, 'set_visibility', image, self.client.project_id))
+                raise err.with_context(None, explain(err, 'set_visibility', image, self.client.project_id))
             done.extend(visibility_change)
             if hidden:
                 # members kept while the image was private are listed again now: plan against them
                 current, hidden = self._read_members(dict(image, visibility='shared'))
                 changes = plan_membership_changes(current, desired, p['state'], p['purge_members'])
+        return self._apply_owner(image, changes, current, done, before_visibility, after_visibility)
 
+    def _apply_owner(self, image, changes, current, done, before_visibility, after_visibility):
+        """The adds and removes of one image, concurrently (the native executor); a failing one stops no other."""
+        operations = [{'op': change['op'], 'image_id': image['id'], 'project_id': change['member_id']}
+                      for change in changes]
+        outcome = run_native(self.client, operations, NATIVE_CONCURRENCY, 'ims_image_member: native calls',
+                             {image['id']: image})
         after = dict((member['member_id'], member) for member in current)
-        for position, change in enumerate(changes):
-            member_id = change['member_id']
-            try:
-                if change['op'] == 'add':
-                    after[member_id] = self._add(image, member_id)
-                else:
-                    self.client.remove_member(image['id'], member_id)
-                    after.pop(member_id, None)
-            except IMSError as err:
-                applied = summarize_changes(done)
-                context = '%s member %s %s image %s failed' % (
-                    'adding' if change['op'] == 'add' else 'removing', member_id,
-                    'to' if change['op'] == 'add' else 'from', image.get('name') or image['id'])
-                raise err.with_context(
-                    context, explain_member_error(err, change['op'], image, self.client.project_id, member_id),
-                    changed=bool(done), added=applied['added'], removed=applied['removed'],
-                    visibility_changed=applied['visibility_changed'], failed_member=member_id,
-                    not_applied=[dict(op=c['op'], member_id=c['member_id']) for c in changes[position:]])
+        for change, operation in zip(changes, operations):
+            pair = {'image_id': image['id'], 'project_id': change['member_id']}
+            if pair not in outcome['applied']:
+                continue
             done.append(change)
-        return self._report(image, done, current, list(after.values()), before_visibility, after_visibility)
+            if change['op'] == 'add':
+                after[change['member_id']] = outcome['members'].get((image['id'], change['member_id'])) or {
+                    'member_id': change['member_id'], 'status': 'pending'}
+            else:
+                after.pop(change['member_id'], None)
+        report = self._report(image, done, current, list(after.values()), before_visibility, after_visibility)
+        report['changed'] = outcome['changed'] or any(change['op'] == 'set_visibility' for change in done)
+        if failed(outcome):
+            report.update(errors=outcome['errors'], failed_member=outcome['errors'][0]['project_id'],
+                          not_applied=[dict(op=change['op'], member_id=change['member_id']) for change in changes
+                                       if {'image_id': image['id'], 'project_id': change['member_id']}
+                                       in outcome['not_applied']])
+            raise failure(outcome, report)
+        return report
 
-    def _add(self, image, member_id):
-        try:
-            return self.client.add_member(image['id'], member_id)
-        except IMSError as err:
-            if err.status != 409:
-                raise
-            # added by someone else since the members were read: the member exists, which is what was asked
-            existing = self.client.get_member(image['id'], member_id)
-            if existing is None:
-                raise
-            return existing
+    def _check_quota(self, image, current, changes):
+        """Refuse, before any write, more members than the image can have (only looked up when it could matter)."""
+        adding = len([change for change in changes if change['op'] == 'add'])
+        if not adding or len(current) + adding <= min_member_quota():
+            return
+        quota, where = member_quota(self.client.has_batch_api(), image)
+        check_member_quota({image['id']: adding}, {image['id']: len(current)}, quota, where)
 
     # ------------------------------------------------------------------ recipient side
 
@@ -455,7 +500,7 @@ class ImageMemberModule(IMSModule):
         try:
             updated = self.client.update_member_status(image['id'], member_id, p['status'], vault_id=p['vault_id'])
         except IMSError as err:
-            raise err.with_context(None, explain_member_error(err, 'set_status', image, self.client.project_id, member_id))
+            raise err.with_context(None, explain(err, 'set_status', image, self.client.project_id, member_id))
         after = dict(current)
         after.update(updated or {})
         return self._report(image, changes, [current], [member_view(after)], None, None)

@@ -7,30 +7,32 @@ from __future__ import annotations
 DOCUMENTATION = r'''
 ---
 module: ims_image_member_batch
-short_description: Share many images with many projects, or accept them, through the IMS batch member API
+short_description: Share many images with many projects, or accept them, on IMS or plain OpenStack Glance
 version_added: 0.1.0
 description:
-  - Manages the members of several images at once with the Open Telekom Cloud IMS batch API
-    C(POST|DELETE|PUT /v1/cloudimages/members), which runs each change as an asynchronous job.
+  - Manages the members of several images at once. The module plans once and executes the plan the fastest correct
+    way the cloud offers (O(api)) - through the Open Telekom Cloud IMS batch API
+    C(POST|DELETE|PUT /v1/cloudimages/members), which runs each change as an asynchronous job, or through concurrent
+    native (Glance v2) member calls, which every OpenStack cloud has.
   - B(Owner side) (O(projects) given) makes the listed projects members of every listed image (O(state=present)),
     or removes them (O(state=absent)). With O(purge_projects=true) it also removes the members that are not listed.
   - B(Recipient side) (O(status) given) accepts or rejects, as the project the images are shared with, the
     memberships of every listed image.
   - The module is idempotent. It reads the current members of every image (in parallel), plans only the
-    image-project pairs that differ, and sends one request per group of images that lack the same projects,
-    split so that no request carries more than O(batch_size) images or O(batch_size) projects. An unchanged
-    re-run sends no write.
+    image-project pairs that differ, and sends them either as one batch request per group of images that lack the
+    same projects (split so that no request carries more than O(batch_size) images or O(batch_size) projects), or as
+    one native call per pair. An unchanged re-run sends no write.
   - Every option is checked before the first request, so bad input never leaves a change half applied.
-  - When a job fails, the module reads the members again and reports which pairs were applied and which were not.
-    A re-run sends only what is still missing.
-  - For one image and single members, M(imscloud.sharing.ims_image_member) uses the native (Glance) member API,
-    which also works on plain OpenStack.
+  - When a job or a native call fails, the other pairs still go out; the task then fails and reports which pairs
+    were applied and which were not, with each error. A re-run sends only what is still missing.
+  - For one image, M(imscloud.sharing.ims_image_member) uses the same native executor.
 author: imscloud.sharing contributors (@imscloud)
 requirements:
   - requests
 extends_documentation_fragment:
   - imscloud.sharing.connection
   - imscloud.sharing.connection.wait
+  - imscloud.sharing.attributes
 attributes:
   check_mode:
     support: full
@@ -69,6 +71,14 @@ options:
       - Images not listed in O(images) are never touched.
     type: bool
     default: false
+  set_shared_visibility:
+    description:
+      - Owner side. Plain OpenStack Glance adds members only to images whose visibility is C(shared). With V(true),
+        every private image of the task that gets new members is switched to C(shared) first (one C(PATCH) per image).
+      - Without it, private images on plain Glance fail the task before any write, naming the images.
+      - Never needed, and never used, on OTC IMS, which shares private images directly.
+    type: bool
+    default: false
   status:
     description:
       - Recipient side. The member status to set on every image in O(images), V(accepted) or V(rejected).
@@ -86,35 +96,58 @@ options:
       - Recipient side, with O(status=accepted). The id of the CBR server-backup vault that receives a shared
         full-ECS image; IMS requires it to accept such images.
     type: str
+  api:
+    description:
+      - How the plan is executed.
+      - V(auto) uses the IMS batch API (jobs) where the cloud has it and the plan is big enough for one job round to
+        be faster than the native calls - more than 25 x O(concurrency) pairs (400 with the default concurrency) -
+        and native calls otherwise, also on every cloud without the batch API (plain OpenStack Glance).
+      - V(jobs) always uses the batch API; on plain Glance the task fails before any write.
+      - V(native) always uses one native member call per pair (per image on the recipient side).
+      - Whether the cloud has the batch API is read once per endpoint and token (one C(GET /v2/cloudimages?limit=1),
+        no write) and kept with the cached token. RV(executor) says which ran and why.
+    type: str
+    choices: [auto, jobs, native]
+    default: auto
+  concurrency:
+    description:
+      - The most native member calls (and member reads) in flight at once.
+      - The default 16 came from measurements against the emulator with realistic latency (docs/guides/native-vs-batch.md).
+    type: int
+    default: 16
   batch_size:
     description:
-      - The most image ids, and the most project ids, one batch request carries. Larger changes are split into
-        several jobs.
+      - Jobs only. The most image ids, and the most project ids, one batch request carries. Larger changes are split
+        into several jobs.
       - The default is the console's limit of 100 project ids per share action; the API documents no limit.
     type: int
     default: 100
 notes:
-  - B(Requests.) Sharing N images with M projects from nothing costs N member reads, one job per group of images
-    lacking the same projects and per O(batch_size) chunk, and the polls of those jobs. An unchanged run costs the
-    N reads only. Image names (not ids) cost one listing each.
-  - B(Order.) Additions are submitted before removals; all jobs are submitted first, then waited for together, so
-    that O(timeout) bounds the wait for all of them.
-  - B(Failed jobs.) A job that ends in C(FAIL) fails the task. The module first waits for the other jobs, then
-    reads the members of the affected images again, and reports RV(applied) and RV(not_applied) pairs, the job's
-    error code and reason, and what to do about known causes (encrypted image whose KMS key is not authorised,
-    image owned by another project, member quota, region).
+  - B(Requests.) N images with M projects from nothing cost N member reads (O(concurrency) at a time), then either
+    one job per group of images lacking the same projects and per O(batch_size) chunk plus its polls, or N x M native
+    calls, O(concurrency) at a time. An unchanged run costs the N reads only. Image names (not ids) cost one listing
+    each.
+  - B(Order.) Additions are submitted before removals; all jobs are submitted first, then waited for together
+    (O(timeout) bounds the wait for all of them). Jobs are polled from one second after their submission, finely at
+    first, then less often (docs/guides/native-vs-batch.md).
+  - B(Failures.) A failing job or native call does not stop the others. The task fails at the end, after reading the
+    members again (jobs), and reports RV(applied) and RV(not_applied) pairs, RV(errors) (native) and the job's error
+    code and reason, with what to do about known causes. RV(changed) is true only when at least one pair was really
+    changed. A job that failed only because its pairs were already in place counts as a success.
+  - B(Before any write) the task fails when the plan cannot work - the owner project in O(projects), private images
+    on plain Glance without O(set_shared_visibility), more members than the member quota allows (IMS 256, full-ECS
+    images 10; Glance's default 128), or O(api=jobs) on plain Glance.
   - B(Timeout.) A job still running after O(timeout) seconds fails the task, but the job keeps running in IMS.
     Re-run the task later; it sends only what is still missing.
   - B(Uncertain submissions.) When a batch request fails in a way that may still have created a job (dropped
     connection, read timeout, 5xx), the request is never re-sent blindly, because IMS offers no way to list jobs and
-    the job applies its changes only when it completes. The module instead re-reads the members of the images of
-    that request until its pairs appear, for at most 30 seconds (or O(timeout), when shorter), then sends only the
-    pairs still missing, as many times as O(retries) allows. This wait comes before, and does not count against, the wait for
-    the jobs. A job that was merely slow may then meet members a re-sent
-    request added again; when a re-sent job fails but every one of its pairs is in place afterwards, the module
-    reports success with a warning instead of a failure.
+    the job applies its changes only when it completes. The module re-reads the members of the images of that
+    request until its pairs appear, for at most 30 seconds (or O(timeout), when shorter), then sends only the pairs
+    still missing, as many times as O(retries) allows.
+  - B(Jobs of an earlier run.) Every submitted job is remembered next to the token cache (private files, per endpoint
+    and project, for an hour) until it is seen finished. A run that finds jobs of an earlier, interrupted run for its
+    images waits for them before it reads, so that their pairs are not submitted twice.
   - B(wait=false.) The jobs are submitted and returned with status C(INIT); RV(after) is the predicted membership.
-    Running the task again before the jobs finish submits their pairs again.
   - Check mode and diff mode are supported; both come from the same plan as the real run.
 seealso:
   - module: imscloud.sharing.ims_image_member
@@ -343,79 +376,89 @@ after:
   returned: always
   type: dict
   sample: {5e0fcd5c-8d2f-4a4e-9f5b-2d3c6f7a8b90: [9c61004714024f9586705d090530f9fa]}
+executor:
+  description: Which executor ran the plan, and why (the O(api) rule). C(name) is null when nothing had to change.
+  returned: always
+  type: dict
+  sample: {name: native, reason: "auto: 6 pair(s) take 1 wave(s) of at most 16 native calls, faster than a job (at most 25 waves use native calls)"}
+  contains:
+    name:
+      description: C(jobs) or C(native); null when the plan was empty.
+      type: str
+    reason:
+      description: Why this executor ran.
+      type: str
+errors:
+  description: Native executor. One entry per pair whose call failed; empty otherwise.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{image_id: 0b680482-acaa-4045-b14c-9a8c7dfe9c70, project_id: 9c61004714024f9586705d090530f9fa, operation: add,
+            message: "IMS request failed: ...", error: {status: 404, code: null, message: "...", request_id: "...",
+            method: POST, url: "..."}}]
+  contains:
+    image_id:
+      description: The image id.
+      type: str
+    project_id:
+      description: The member project id.
+      type: str
+    operation:
+      description: C(add), C(remove) or C(set_status).
+      type: str
+    message:
+      description: The error, with what to do about it.
+      type: str
+    error:
+      description: The error's fixed keys, as the RV(error) of a failed task.
+      type: dict
+    hint:
+      description: What to do about it (the advice catalogue); null when there is nothing to add.
+      type: str
 applied:
-  description: On failure, the planned pairs whose change is visible when the members were read again.
-  returned: when a job failed or did not finish, or a request was refused
+  description:
+    - The planned pairs whose desired state holds after the run. On success every planned pair (none in check mode
+      and with O(wait=false)); after a failure, what was confirmed (native) or read back (jobs).
+  returned: always
   type: list
   elements: dict
   sample: [{image_id: 5e0fcd5c-8d2f-4a4e-9f5b-2d3c6f7a8b90, project_id: 9c61004714024f9586705d090530f9fa}]
 not_applied:
-  description: On failure, the planned pairs whose change is not visible when the members were read again.
-  returned: when a job failed or did not finish, or a request was refused
+  description: The planned pairs whose change did not happen (empty on success).
+  returned: always
   type: list
   elements: dict
   sample: [{image_id: 0b680482-acaa-4045-b14c-9a8c7dfe9c70, project_id: 9c61004714024f9586705d090530f9fa}]
 '''
 
-import time
-
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
-from ansible_collections.imscloud.sharing.plugins.module_utils.client import UUID_PATTERN
+from ansible_collections.imscloud.sharing.plugins.module_utils import executor
+from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
+from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
+from ansible_collections.imscloud.sharing.plugins.module_utils.images import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_image_refs
-from ansible_collections.imscloud.sharing.plugins.module_utils.membership import validate_project_ids
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import JobRun
+from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import settle_pending_jobs
+from ansible_collections.imscloud.sharing.plugins.module_utils.job_journal import JobJournal
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import wait_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_not_own_project
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_recipient_project
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import min_member_quota
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_image_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_positive_int
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_id
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_project_ids
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_state_and_purge
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_timeout
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
 
-# After an uncertain submission: how long to watch the members for the job that may exist, and how often. A planned
-# request may meet as many uncertain submissions as the retries option allows requests to be retried.
-SETTLE_SECONDS = 30.0
-SETTLE_POLL_INITIAL = 1.0
-SETTLE_POLL_MAX = 8.0
-
-# What to do about the IMS error codes a member job or request is known to end with (ims_api.md section 5.1).
-HINTS = {
-    'IMG.0098': 'an encrypted image can be shared only after its KMS key is authorised for the target projects; '
-                'authorise the key (images encrypted with the default key cannot be shared) or drop the image from images',
-    'IMG.0095': 'the KMS key of an encrypted image does not exist; drop the image from images',
-    'IMG.0097': 'the KMS key of an encrypted image is not enabled; enable it or drop the image from images',
-    'IMG.0099': 'no permission on the KMS key of an encrypted image; authorise the key or drop the image from images',
-    'IMG.0047': 'only the owner project can change the members of an image; drop images of other projects from images',
-    'IMG.0106': 'only the owner project can change the members of an image; drop images of other projects from images',
-    'IMG.0088': 'an image has reached its member quota (256, or 10 for full-ECS images); remove members first',
-    'IMG.0076': 'an image cannot be shared with its own project; remove the owner project from projects',
-    'IMG.0178': 'an image cannot be shared with its own project; remove the owner project from projects',
-    'IMG.0108': 'images can be shared only with projects of the same region; check projects',
-    'IMG.0177': 'images can be shared only with projects of the same region; check projects',
-    'IMG.0067': 'a project id is not known to IAM; check projects',
-    'IMG.0135': 'full-ECS images can be shared only when they were created from a CBR backup',
-    'IMG.0089': 'public images cannot be shared',
-    'IMG.0083': 'public images cannot be shared',
-    'IMG.0060': 'IMS is throttling tasks; re-run later, or use a larger batch_size for fewer jobs',
-    'IMG.0182': 'the vault given in vault_id has not enough capacity for the image',
-    'IMG.0184': 'the vault given in vault_id could not be found; check vault_id',
-    'IMG.0188': 'the vault given in vault_id is not available; check vault_id',
-    'IMG.0193': 'vault_id must be a cloud server backup vault',
-    'IMG.0027': 'an image id does not exist; check images',
-    'IMG.0046': 'an image is not active (queued or saving); wait until it is active',
-    'IMG.0086': 'the project is not a member of an image; the owner must share it first',
-    'IMG.0112': 'IMS could not add a member; re-run the task, it sends only what is still missing',
-    'IMG.0113': 'IMS could not remove a member; re-run the task, it sends only what is still missing',
-}
-
-
-def _hint(code):
-    return (' (%s)' % HINTS[code]) if code in HINTS else ''
-
-
-def _describe_request(request):
-    if request['method'] == 'PUT':
-        return 'PUT of %d image(s) to %s' % (len(request['images']), request['status'])
-    return '%s of %d image(s) x %d project(s)' % (request['method'], len(request['images']), len(request['projects']))
-
-
-def _request_body(request):
-    return dict((key, value) for key, value in request.items() if key != 'method')
+# The visibility of an image given by id on plain Glance whose member listing was refused: not "shared".
+GLANCE_NOT_SHARED = 'not shared (member listing refused)'
 
 
 class ImsImageMemberBatch(IMSModule):
@@ -424,304 +467,231 @@ class ImsImageMemberBatch(IMSModule):
         projects=dict(type='list', elements='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         purge_projects=dict(type='bool', default=False),
-        status=dict(type='str', choices=['accepted', 'rejected']),
+        set_shared_visibility=dict(type='bool', default=False),
+        status=dict(type='str', choices=list(batch.BATCH_STATUSES)),
         project_id=dict(type='str'),
         vault_id=dict(type='str'),
+        api=dict(type='str', choices=list(executor.API_CHOICES), default=executor.API_AUTO),
+        concurrency=dict(type='int', default=executor.DEFAULT_CONCURRENCY),
         batch_size=dict(type='int', default=100),
         **wait_argument_spec()
     )
     module_kwargs = dict(
         supports_check_mode=True,
         required_one_of=[('projects', 'status')],
-        mutually_exclusive=[('projects', 'status'), ('state', 'status'), ('purge_projects', 'status')],
+        mutually_exclusive=[('projects', 'status'), ('state', 'status'), ('purge_projects', 'status'),
+                            ('set_shared_visibility', 'status')],
         required_by={'project_id': 'status', 'vault_id': 'status'},
     )
 
-    # ------------------------------------------------------------------ validation (no request)
+    # ------------------------------------------------------------------ parse (no request)
 
-    def _validate(self):
-        params = self.module.params
-        images, warnings = validate_image_refs('images', params['images'])
+    def _parse(self):
+        """The validated input: {refs, owner, projects, project_id}."""
+        p = self.params
+        refs, warnings = validate_image_refs('images', p['images'])
+        validate_positive_int('batch_size', p['batch_size'], batch.BATCH_SIZE_MEANING)
+        validate_positive_int('concurrency', p['concurrency'], 'the most native calls in flight at once')
+        validate_timeout(p['timeout'])
+        parsed = {'refs': refs, 'owner': p['status'] is None, 'projects': None, 'project_id': None}
+        if parsed['owner']:
+            validate_state_and_purge(p['state'], 'purge_projects', p['purge_projects'], 'projects')
+            parsed['projects'], more = validate_project_ids('projects', p['projects'], allow_empty=p['purge_projects'])
+            warnings += more
+        else:
+            if p['project_id'] is not None:
+                parsed['project_id'] = validate_project_id('project_id', p['project_id'])
+            validate_vault_id(p['vault_id'], p['status'])
         for warning in warnings:
             self.module.warn(warning)
-        if params['batch_size'] < 1:
-            raise IMSError('batch_size must be at least 1, got %d' % params['batch_size'])
-        if params['timeout'] is not None and params['timeout'] <= 0:
-            raise IMSError('timeout must be a positive number of seconds, got %s' % params['timeout'])
-        if params['status'] is None:
-            if params['purge_projects'] and params['state'] == 'absent':
-                raise IMSError('purge_projects=true cannot be combined with state=absent: to remove every member use '
-                               'state=present, purge_projects=true and an empty projects list')
-            allow_empty = params['purge_projects'] and params['state'] == 'present'
-            projects, warnings = validate_project_ids('projects', params['projects'], allow_empty=allow_empty)
-            for warning in warnings:
-                self.module.warn(warning)
-            return images, projects, None
-        project_id = None
-        if params['project_id'] is not None:
-            project_id = validate_project_ids('project_id', [params['project_id']])[0][0]
-        if params['vault_id'] is not None:
-            if not params['vault_id'].strip():
-                raise IMSError('vault_id is empty; give the id of a server-backup vault or leave vault_id out')
-            if params['status'] != 'accepted':
-                raise IMSError('vault_id applies only with status=accepted (it names the vault that receives an '
-                               'accepted full-ECS image), got status=%s' % params['status'])
-        return images, None, project_id
-
-    # ------------------------------------------------------------------ run
+        return parsed
 
     def run(self):
-        images, projects, project_id = self._validate()
-        params = self.module.params
-        owner_side = params['status'] is None
-        resolved = self._resolve(images, 'owner' if owner_side else 'recipient')
-        image_ids = [image['id'] for image in resolved]
-        self.result = {
-            'changed': False,
-            'images': [{'id': image['id'], 'name': image.get('name')} for image in resolved],
-            'jobs': [],
-        }
-        if owner_side:
-            self._check_not_sharing_with_owner(resolved, projects)
-            self.reader = self._read_membership
-            self.before = self.reader(image_ids)
-            self.plan = batch.plan_batch_changes(self.before, projects, params['state'], params['purge_projects'],
-                                                 params['batch_size'])
-            self.predicted = batch.predict_membership(self.before, self.plan)
-        else:
-            self.project_id = project_id or self.client.project_id
-            self.reader = self._read_statuses
-            self.before = self.reader(image_ids)
-            orphans = batch.images_without_membership(self.before)
-            if orphans:
-                raise IMSError('project %s is not a member of image(s) %s: there is nothing to accept or reject; the '
-                               'owner must share the image(s) with the project first'
-                               % (self.project_id, ', '.join(orphans)))
-            self.plan = batch.plan_batch_status_changes(self.before, params['status'], self.project_id,
-                                                        params['vault_id'], params['batch_size'])
-            self.predicted = batch.predict_statuses(self.before, self.plan)
-        self.result['plan'] = self.plan
-        self.result['changed'] = bool(self.plan)
-        self._report_state(self.predicted)
-        if not self.plan or self.module.check_mode:
-            return self.result
-        return self._apply()
+        parsed = self._parse()
+        result = {'changed': False, 'images': [], 'plan': [], 'jobs': [], 'before': {}, 'after': {},
+                  'executor': {'name': None, 'reason': None}, 'applied': [], 'not_applied': [], 'errors': []}
+        result.update({'added': [], 'removed': []} if parsed['owner'] else {'status_changed': []})
+        try:
+            return self._run(parsed, result)
+        except IMSError as err:
+            # keys documented as always returned are there after an early failure too
+            raise err.with_context(**dict((key, value) for key, value in result.items() if key not in err.details))
+
+    def _run(self, parsed, result):
+        p = self.params
+        images = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
+        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in images]
+        caller = self.client.project_id
+        if parsed['owner'] and p['state'] == 'present':
+            check_not_own_project('projects', parsed['projects'], caller, images)
+        project_id = None if parsed['owner'] else check_recipient_project('project_id', parsed['project_id'], caller)
+        image_ids = [image['id'] for image in images]
+        journal = JobJournal(self.connection.cache_dir if self.connection.token_cache else None,
+                             self.client.endpoint, caller, warn=self.module.warn)
+        if not self.check_mode and p['wait']:
+            settle_pending_jobs(self.client, journal, image_ids, p['timeout'], self.module.warn)
+        task = _Task(self, parsed, images, project_id)
+        task.read_and_plan()
+        result['before'], result['plan'] = task.before, task.plan
+        name, reason = None, 'nothing to change'
+        if task.plan:
+            name, reason = executor.choose_api(p['api'], task.batch_api(p['api']), executor.pair_count(task.plan),
+                                               p['concurrency'])
+        result['executor'] = {'name': name, 'reason': reason}
+        task.check_before_writing()
+        self._report(result, task, task.predicted(), task.plan_pairs())
+        result['changed'] = bool(task.plan or task.to_share)
+        if self.check_mode or not result['changed']:
+            return result
+        outcome = task.execute(name, reason, journal)
+        result.update(executor.result_fields(outcome))
+        result['changed'] = outcome['changed'] or bool(task.to_share)
+        self._report(result, task, task.after(outcome), outcome['applied'])
+        if executor.failed(outcome):
+            raise executor.failure(outcome, result)
+        return result
 
     def _resolve(self, refs, side):
-        """Image dicts ({id, name, owner}) for names and ids, in order, each image once.
+        """Image dicts ({id, name, owner, ...}) for names and ids, in order, each image once.
 
-        Names are looked up (one listing each); ids are taken as they are, without a request: the member read
-        that follows fails for an image that does not exist or is not visible.
+        Names are looked up; ids are taken as they are, without a request: the member read that follows fails for an
+        image that does not exist or is not visible.
         """
-        names = [ref for ref in refs if not UUID_PATTERN.match(ref)]
-        by_name = dict(zip(names, self.client.resolve_images(names, side=side))) if names else {}
-        resolved, seen = [], set()
-        for ref in refs:
-            image = by_name.get(ref) or {'id': ref.lower(), 'name': None}
-            if image['id'] in seen:
-                self.module.warn('images lists image %s more than once (by name and by id); it counts once' % image['id'])
-                continue
-            seen.add(image['id'])
-            resolved.append(image)
-        return resolved
+        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False)
+        for warning in resolution.warnings:
+            self.module.warn(warning)
+        return resolution.images
 
-    def _check_not_sharing_with_owner(self, resolved, projects):
-        own = [(image['id'], image['owner']) for image in resolved if image.get('owner') in set(projects)]
-        if own and self.module.params['state'] == 'present':
-            raise IMSError('projects lists the owner project of image(s) %s; an image cannot be shared with its own '
-                           'project: remove it from projects' % ', '.join('%s (owner %s)' % pair for pair in own))
-
-    def _read_members(self, image_ids):
-        try:
-            return self.client.read_members(image_ids)
-        except IMSError as err:
-            if err.status == 404:
-                raise IMSError('%s. Check images: an image given by id does not exist or is not visible to project %s'
-                               % (err, self.client.project_id), status=err.status, code=err.code,
-                               request_id=err.request_id)
-            raise
-
-    def _read_membership(self, image_ids):
-        return batch.membership_from_members(self._read_members(image_ids))
-
-    def _read_statuses(self, image_ids):
-        try:
-            members = self.client.read_members(image_ids)
-        except IMSError as err:
-            if err.status != 404:
-                raise
-            # an image that is not shared with the caller is not visible: read one by one to name every such image
-            members = {}
-            for image_id in image_ids:
-                try:
-                    members[image_id] = self.client.list_members(image_id)
-                except IMSError as inner:
-                    if inner.status != 404:
-                        raise
-                    members[image_id] = []
-        return batch.statuses_from_members(members, self.project_id)
-
-    def _report_state(self, after):
-        """Fill before/after/diff and the per-side change lists from the state after (predicted or read)."""
-        self.result['before'] = self.before
-        self.result['after'] = after
-        if self.module.params['status'] is None:
-            self.result['added'] = batch.planned_pairs(self.plan, 'POST')
-            self.result['removed'] = batch.planned_pairs(self.plan, 'DELETE')
-        else:
-            self.result['status_changed'] = batch.status_changes(self.before, after)
-        if self.module._diff:
-            what = 'member projects' if self.module.params['status'] is None else 'member status of %s' % self.project_id
-            self.result['diff'] = {'before': self.before, 'after': after,
-                                   'before_header': '%s per image, before' % what,
-                                   'after_header': '%s per image, after' % what}
-
-    # ------------------------------------------------------------------ apply
-
-    def _apply(self):
-        self.records = []      # (request, job record, resubmitted) in submission order
-        self.problems = []     # what went wrong besides failed jobs, worded for the message
-        self.wrote = False     # a request was accepted, or may have been (uncertain)
-        for request in self.plan:
-            if not self._submit(request):
-                break
-        if self.module.params['wait']:
-            # all jobs run side by side; timeout bounds the wait for all of them together
-            self.deadline = time.monotonic() + self.module.params['timeout']
-            for record in self.records:
-                self._wait(record)
-            if self.problems or any(job['status'] == 'FAIL' for _request, job, _resubmitted in self.records):
-                return self._report_failure()
-        elif self.problems:
-            # IMS refused a request: report the jobs already submitted; they may still be running
-            submitted = [request for request, _job, _resubmitted in self.records]
-            after = (batch.predict_membership if self.module.params['status'] is None else batch.predict_statuses)(
-                self.before, submitted)
-            self._report_state(after)
-            self.result['changed'] = self.wrote
-            self.module.fail_json(msg='%s. Jobs submitted before: %s; re-run the task once the cause is fixed.' % (
-                '; '.join(self.problems), ', '.join(job['job_id'] for _r, job, _s in self.records) or 'none'),
-                **self.result)
-        return self.result
-
-    def _submit(self, request, rounds=0, resubmitted=False):
-        """Submit one request; after an uncertain submission, re-read and submit only what is still missing.
-
-        Returns False when IMS refused a request (the problem is recorded and nothing more is submitted).
-        """
-        try:
-            job_id = self.client.submit_member_job(request['method'], _request_body(request))
-        except IMSError as err:
-            if not err.details.get('uncertain'):
-                self.problems.append('%s was refused: %s%s' % (_describe_request(request), err, _hint(err.code)))
-                return False
-            self.wrote = True
-            if rounds >= self.connection.retries:
-                self.problems.append('%s stayed uncertain after %d attempts (%s); the module stopped sending requests'
-                                     % (_describe_request(request), rounds + 1, err))
-                return False
-            missing = self._settle(request)
-            self.module.warn('the submission of a %s may or may not have created a job (%s); after re-reading the '
-                             'members, %s' % (_describe_request(request), err,
-                                              'every pair is in place' if not missing
-                                              else 'the pairs still missing are sent again'))
-            for retry in missing:
-                if not self._submit(retry, rounds + 1, resubmitted=True):
-                    return False
-            return True
-        self.wrote = True
-        self.records.append((request, batch.job_record(request, job_id=job_id), resubmitted))
-        self.result['jobs'] = [record for _request, record, _resubmitted in self.records]
-        return True
-
-    def _settle(self, request):
-        """Watch the request's images until its pairs are in place (a job was created) or the window closes.
-
-        Returns the requests for the pairs still missing (re-planned, so possibly several or none).
-        """
-        window_end = time.monotonic() + min(SETTLE_SECONDS, self.module.params['timeout'])
-        interval = SETTLE_POLL_INITIAL
-        while True:
-            state = self.reader(request['images'])
-            if not batch.split_applied([request], state)[1]:
-                return []
-            remaining = window_end - time.monotonic()
-            if remaining <= 0:
-                return self._replan(request, state)
-            time.sleep(min(interval, remaining))
-            interval = min(SETTLE_POLL_MAX, interval * 2)
-
-    def _replan(self, request, state):
-        batch_size = self.module.params['batch_size']
-        if request['method'] == 'PUT':
-            # an image whose membership vanished meanwhile has nothing left to accept
-            current = dict((image_id, state.get(image_id)) for image_id in request['images'] if state.get(image_id))
-            return batch.plan_batch_status_changes(current, request['status'], request['project_id'],
-                                                   request.get('vault_id'), batch_size)
-        listed = set(request['projects'])
-        current = dict((image_id, [p for p in state.get(image_id, []) if p in listed]) for image_id in request['images'])
-        state_wanted = 'present' if request['method'] == 'POST' else 'absent'
-        return batch.plan_batch_changes(current, request['projects'], state_wanted, False, batch_size)
-
-    def _wait(self, record):
-        request, job, _resubmitted = record
-        remaining = max(0.0, self.deadline - time.monotonic())
-        try:
-            finished = self.client.wait_for_job(job['job_id'], remaining)
-        except IMSError as err:
-            details = err.details
-            if str(details.get('status') or '').upper() == 'FAIL':
-                job.update(batch.job_record(request, details))
-                job['results'] = list(details.get('results') or [])
-            elif 'last_status' in details:
-                job['status'] = details.get('last_status') or job['status']
-                self.problems.append('job %s (%s) did not finish within %s seconds (last status %s); it keeps running '
-                                     'in IMS: re-run the task later, it sends only what is still missing'
-                                     % (job['job_id'], job['job_type'],
-                                        self.module.params['timeout'], job['status']))
-            else:
-                self.problems.append('could not read the status of job %s: %s' % (job['job_id'], err))
-            return
-        job.update(batch.job_record(request, finished))
-
-    def _job_failure(self, request, job):
-        return 'job %s (%s, %s) failed with %s: %s%s' % (
-            job['job_id'], job['job_type'], _describe_request(request),
-            job['error_code'] or 'no error code', job['fail_reason'] or 'IMS gave no reason', _hint(job['error_code']))
-
-    def _report_failure(self):
-        """Re-read the touched images, split the plan into applied / not applied pairs, and fail."""
-        touched = []
-        for request in self.plan:
-            touched.extend(image_id for image_id in request['images'] if image_id not in touched)
-        after = dict(self.before)
-        after.update(self.reader(touched))
-        failures = []
-        for request, job, resubmitted in self.records:
-            if job['status'] != 'FAIL':
-                continue
-            if resubmitted and not batch.split_applied([request], after)[1]:
-                # the job of the uncertain submission was only slow and applied these pairs before this one ran
-                self.module.warn('job %s failed (%s: %s), but every pair it was re-sent for is in place: the job of '
-                                 'the uncertain submission completed late'
-                                 % (job['job_id'], job['error_code'], job['fail_reason']))
-                continue
-            failures.append(self._job_failure(request, job))
-        problems = failures + self.problems
-        self.result['changed'] = self.wrote
-        self._report_state(after)
-        if not problems:
-            return self.result
-        applied, not_applied = batch.split_applied(self.plan, after)
-        self.result['applied'] = applied
-        self.result['not_applied'] = not_applied
-        if 'added' in self.result:
-            # only what happened: the planned pairs are in applied + not_applied
+    def _report(self, result, task, after, applied):
+        """before/after/diff and the per-side change lists, from the state after (predicted or read back)."""
+        result['after'] = after
+        done = set((pair['image_id'], pair['project_id']) for pair in applied)
+        if task.owner:
             for key, method in (('added', 'POST'), ('removed', 'DELETE')):
-                done = batch.split_applied([r for r in self.plan if r['method'] == method], after)[0]
-                self.result[key] = sorted(done, key=lambda pair: (pair['image_id'], pair['project_id']))
-        self.module.fail_json(msg=batch.failure_message(problems, applied, not_applied), **self.result)
-        return self.result
+                result[key] = [pair for pair in batch.planned_pairs(task.plan, method)
+                               if (pair['image_id'], pair['project_id']) in done]
+        else:
+            result['status_changed'] = batch.status_changes(task.before, after)
+        if self.module._diff:
+            what = 'member projects' if task.owner else 'member status of %s' % task.project_id
+            result['diff'] = {'before': task.before, 'after': after, 'before_header': '%s per image, before' % what,
+                              'after_header': '%s per image, after' % what}
+
+
+class _Task:
+    """What one run reads, plans and executes: plain data plus the reads that fill it."""
+
+    def __init__(self, module, parsed, images, project_id):
+        self.module = module
+        self.client = module.client
+        self.params = module.params
+        self.owner = parsed['owner']
+        self.projects = parsed['projects']
+        self.project_id = project_id
+        self.images = images
+        self.by_id = dict((image['id'], image) for image in images)
+        self.before = {}
+        self.plan = []
+        self.hidden = []         # plain Glance: private images, whose members cannot be listed
+        self.to_share = []       # ... and that set_shared_visibility switches to shared
+        self._batch_api = 'unknown'
+
+    def batch_api(self, api):
+        """Whether the cloud has the IMS batch API (read at most once, cached with the token)."""
+        if self._batch_api == 'unknown':
+            self._batch_api = self.client.has_batch_api()
+        return self._batch_api
+
+    def read(self, image_ids):
+        """The state in the planner's form: {image_id: [member project ids]} or {image_id: status or None}."""
+        side = 'owner' if self.owner else 'recipient'
+        images = [self.by_id.get(image_id) or {'id': image_id} for image_id in image_ids]
+        try:
+            reads = image_api.read_member_lists(self.client, images, side, concurrency=self.params['concurrency'])
+        except IMSError as err:
+            if not (self.owner and err.status == 403 and not err.code and self.batch_api(None) is False):
+                raise err.with_context(None, explain(err, 'list', {}, self.client.project_id))
+            # plain Glance lists no members of an image that is not shared: for images given by id the visibility
+            # is not known before, and that refusal says it
+            images = [image if image.get('visibility') else dict(image, visibility=GLANCE_NOT_SHARED) for image in images]
+            reads = image_api.read_member_lists(self.client, images, side, concurrency=self.params['concurrency'])
+        self.hidden.extend(image_id for image_id in reads.refused if image_id not in self.hidden)
+        if self.owner:
+            return batch.membership_from_members(reads.members)
+        return batch.statuses_from_members(reads.members, self.project_id)
+
+    def read_and_plan(self):
+        p = self.params
+        self.before = self.read([image['id'] for image in self.images])
+        if self.owner:
+            self.plan = batch.plan_batch_changes(self.before, self.projects, p['state'], p['purge_projects'],
+                                                 p['batch_size'])
+            adding = set(pair['image_id'] for pair in batch.planned_pairs(self.plan, 'POST'))
+            self.to_share = [image_id for image_id in self.hidden if image_id in adding]
+        else:
+            check_memberships_exist(self.project_id, batch.images_without_membership(self.before),
+                                    dict((image['id'], image.get('owner')) for image in self.images))
+            self.plan = batch.plan_batch_status_changes(self.before, p['status'], self.project_id, p['vault_id'],
+                                                        p['batch_size'])
+
+    def check_before_writing(self):
+        """Refuse, before any write, what cannot work: private images on plain Glance, a plan over the quota."""
+        if self.to_share and not self.params['set_shared_visibility']:
+            raise IMSError('image(s) %s are private, and this cloud (plain OpenStack Glance) adds members only to images '
+                           'whose visibility is "shared": set set_shared_visibility: true to switch them before the '
+                           'members are added. Nothing was changed' % ', '.join(self.to_share),
+                           details={'private_images': self.to_share, 'hint': private_image_hint(self.to_share[0])})
+        if not self.owner or not self.plan:
+            return
+        additions = {}
+        for pair in batch.planned_pairs(self.plan, 'POST'):
+            additions[pair['image_id']] = additions.get(pair['image_id'], 0) + 1
+        counts = dict((image_id, len(members)) for image_id, members in self.before.items())
+        if all(counts.get(image_id, 0) + added <= min_member_quota() for image_id, added in additions.items()):
+            return
+        for image_id, added in additions.items():
+            quota, where = member_quota(self.batch_api(None), self.by_id[image_id])
+            check_member_quota({image_id: added}, counts, quota, where)
+
+    def plan_pairs(self):
+        return [pair for request in self.plan for pair in batch.request_pairs(request)]
+
+    def predicted(self):
+        if self.owner:
+            return batch.predict_membership(self.before, self.plan)
+        return batch.predict_statuses(self.before, self.plan)
+
+    def execute(self, name, reason, journal):
+        p = self.params
+        for image_id in self.to_share:
+            try:
+                image_api.set_image_visibility(self.client, image_id, 'shared')
+            except IMSError as err:
+                raise err.with_context(None, explain(err, 'set_visibility', self.by_id[image_id],
+                                                     self.client.project_id))
+        if self.to_share:
+            # members kept while the images were private are listed again now: plan against them
+            self.hidden = []
+            self.read_and_plan()
+        if name == executor.API_JOBS:
+            run = JobRun(self.client, self.read, p['batch_size'], p['wait'], p['timeout'], journal, self.module.module.warn,
+                         reason, self.module.connection.retries)
+            return run.run(self.plan)
+        return executor.run_native(self.client, executor.operations_of(self.plan), p['concurrency'], reason, self.by_id)
+
+    def after(self, outcome):
+        if not self.params['wait'] and outcome['executor'] == executor.API_JOBS:
+            # the jobs keep running: what they will apply, as planned
+            submitted = [job['request'] for job in outcome['jobs']]
+            if self.owner:
+                return batch.predict_membership(self.before, submitted)
+            return batch.predict_statuses(self.before, submitted)
+        if 'after' in outcome:
+            return dict(self.before, **outcome['after'])
+        if not outcome['not_applied']:
+            return self.predicted()
+        touched = sorted(set(pair['image_id'] for pair in outcome['not_applied'] + outcome['applied']))
+        return dict(self.before, **self.read(touched))
 
 
 def main():

@@ -35,13 +35,46 @@ def _uri_token_task(auth_var):
     }
 
 
-def batch_share(images_var='image_ids'):
-    """Scenarios 1 and 2 (and 1 by name): one ims_image_member_batch task."""
-    return _play('Share the images with the projects (batch module)', [{
-        'name': 'Share every image with every project',
+def batch_share(images_var='image_ids', interpreter=None, options=None):
+    """Scenarios 1 and 2 (and 1 by name, the growth sizes, G1 and S): one ims_image_member_batch task.
+
+    interpreter: run the module with this ansible_python_interpreter (the peak-RSS wrapper); options: more module
+    options (the executor choice)."""
+    args = {'auth': '{{ owner_auth }}', 'images': '{{ %s }}' % images_var, 'projects': '{{ project_ids }}'}
+    args.update(options or {})
+    task = {'name': 'Share every image with every project', 'imscloud.sharing.ims_image_member_batch': args}
+    if interpreter:
+        task['vars'] = {'ansible_python_interpreter': interpreter}
+    return _play('Share the images with the projects (batch module)', [task])
+
+
+def identities_batch():
+    """Scenario R: every host of bench_identities is its own identity (project, region) and shares its images."""
+    return _play('Every identity shares its images', [{
+        'name': 'Share this identity\'s images with its region\'s projects',
         'imscloud.sharing.ims_image_member_batch': {
-            'auth': '{{ owner_auth }}', 'images': '{{ %s }}' % images_var, 'projects': '{{ project_ids }}'},
-    }])
+            'auth': '{{ bench_auth }}', 'region_name': '{{ bench_region }}', 'images': '{{ bench_images }}',
+            'projects': '{{ bench_projects }}'},
+    }], hosts='bench_identities')
+
+
+def audit(result_file):
+    """The audit: ims_image_member_info, owner view, no images named; the result is written to result_file (the
+    runner checks that it names every image). A failure is kept (ignore_errors) so that the runner can tell a
+    missing feature from a broken one."""
+    return _play('Audit every share of the project', [
+        {
+            'name': 'Read every image of the project that has members, with its members',
+            'imscloud.sharing.ims_image_member_info': {'auth': '{{ owner_auth }}', 'view': 'owner'},
+            'register': 'audit',
+            'ignore_errors': True,
+        },
+        {
+            'name': 'Keep the result for the runner',
+            'ansible.builtin.copy': {'content': '{{ audit | to_json }}', 'dest': result_file, 'mode': '0600'},
+            'when': 'audit is succeeded',
+        },
+    ])
 
 
 def native_loop():

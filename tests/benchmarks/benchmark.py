@@ -13,7 +13,6 @@ writes the report (docs/performance.md). Method and options: tests/benchmarks/RE
 import argparse
 import datetime
 import glob
-import inspect
 import json
 import os
 import re
@@ -36,8 +35,12 @@ for _path in (HERE, EMULATOR_DIR):
 
 # pylint: disable=wrong-import-position
 import bench_bounds  # noqa: E402
+import bench_features  # noqa: E402
+import bench_growth  # noqa: E402
 import bench_plays  # noqa: E402
+import bench_render  # noqa: E402
 import bench_report  # noqa: E402
+import bench_targets  # noqa: E402
 import bench_seed  # noqa: E402
 from harness import Emulator  # noqa: E402
 
@@ -50,11 +53,27 @@ class BenchmarkError(RuntimeError):
     """A scenario did not run as it must (playbook failed, wrong end state)."""
 
 
+DEFAULT_GROWTH = ((10, 5, False), (50, 20, False), (200, 50, False), (1000, 100, True))
+
+
+def parse_growth(text):
+    """'10x5,50x20,1000x100:0' -> [(10, 5, False), (50, 20, False), (1000, 100, True)] (':0': zero latency)."""
+    sizes = []
+    for part in text.split(','):
+        size, _sep, latency = part.strip().partition(':')
+        images, _x, projects = size.partition('x')
+        if not images.isdigit() or not projects.isdigit() or latency not in ('', '0'):
+            raise ValueError('a size is IMAGESxPROJECTS, optionally :0 for zero latency, not %r' % part)
+        sizes.append((int(images), int(projects), latency == '0'))
+    return sizes
+
+
 class Settings(object):
     """What to run. The defaults are the issue's sizes and latency profile."""
 
     def __init__(self, images=50, projects=20, hosts=20, plan_images=1000, plan_projects=100, iam=0.3, ims=0.04,
-                 job=2.0, timing_runs=15, baseline_sample=0):
+                 job=2.0, timing_runs=15, baseline_sample=0, growth=None, identities=10, identity_images=50,
+                 identity_projects=20, audit_images=200, small_projects=2):
         self.images = images
         self.projects = projects
         self.hosts = hosts
@@ -66,26 +85,16 @@ class Settings(object):
         self.timing_runs = timing_runs
         # 0: scenarios 3 and 4 run in full; K: they run on K images and are extrapolated to all of them
         self.baseline_sample = baseline_sample
+        # scenario 1 at these sizes: (images, projects, zero latency)
+        self.growth = [list(size) for size in (growth if growth is not None else DEFAULT_GROWTH)]
+        self.identities = identities            # scenario R: identities (hosts), each sharing its images
+        self.identity_images = identity_images
+        self.identity_projects = identity_projects
+        self.audit_images = audit_images
+        self.small_projects = small_projects    # scenario S: one image, this many projects
 
     def as_dict(self):
         return dict(self.__dict__)
-
-
-def collection_defaults():
-    """The module/client defaults a bound depends on, read from the code (not restated here)."""
-    client = __import__(COLLECTION + '.plugins.module_utils.client', fromlist=['IMSClient']).IMSClient
-    waiter = __import__(COLLECTION + '.plugins.module_utils.waiter', fromlist=['wait_for_job'])
-    batch = __import__(COLLECTION + '.plugins.modules.ims_image_member_batch', fromlist=['main'])
-    module_class = [value for value in vars(batch).values()
-                    if inspect.isclass(value) and 'batch_size' in getattr(value, 'argument_spec', {})][0]
-    client_wait = inspect.signature(client.wait_for_job).parameters
-    return {
-        'poll_interval': client_wait['poll_initial'].default,
-        'poll_max': client_wait['poll_max'].default,
-        'poll_factor': inspect.signature(waiter.wait_for_job).parameters['factor'].default,
-        'read_concurrency': inspect.signature(client.read_members).parameters['concurrency'].default,
-        'batch_size': module_class.argument_spec['batch_size']['default'],
-    }
 
 
 def redact(text):
@@ -97,12 +106,21 @@ def median(values):
     return statistics.median(values) if values else None
 
 
+def executor_ran(stats):
+    """'jobs' when the run submitted batch jobs (or wrote nothing), 'native' when it wrote through the native API."""
+    return 'native' if stats['writes'] and not stats['job_submissions'] else 'jobs'
+
+
 def iam_requests(stats):
     return sum(count for route, count in stats['requests'].items() if route.split(' ', 1)[1].startswith('/v3'))
 
 
-class Bench(object):
+class Bench(bench_growth.GrowthScenarios):
     """One emulator, one work directory, and the scenario runs."""
+
+    error = BenchmarkError
+    redact = staticmethod(redact)
+    executor_ran = staticmethod(executor_ran)
 
     def __init__(self, settings, work_dir, log=None):
         self.settings = settings
@@ -114,7 +132,9 @@ class Bench(object):
         self.emu = None
         self.runs = 0
         self._link_collection()
-        defaults = collection_defaults()
+        self.options = bench_features.module_options(self.bin_dir, self.ansible_env(self.fresh_cache('doc')))
+        self.executor_choice = bench_features.executor_option(self.options)
+        defaults = bench_features.collection_defaults(self.options)
         self.profile = bench_bounds.Profile(iam=settings.iam, ims=settings.ims, job=settings.job, **defaults)
         self.latency = {'IAM': {'fixed': settings.iam, 'jitter': 0.0}, 'IMS': {'fixed': settings.ims, 'jitter': 0.0}}
 
@@ -140,6 +160,13 @@ class Bench(object):
             'shared': self._write_yaml('seed-shared.yml',
                                        bench_seed.build_seed(s.images, s.projects, shared_with_first_recipient=True)),
             'plan': self._write_yaml('seed-plan.yml', bench_seed.build_seed(s.plan_images, s.plan_projects)),
+            'growth': self._write_yaml('seed-growth.yml', bench_seed.build_seed(
+                max([size[0] for size in s.growth] or [1]), max([size[1] for size in s.growth] or [1]))),
+            'identities': self._write_yaml('seed-identities.yml', bench_seed.build_identities_seed(
+                s.identities, s.identity_images, s.identity_projects)),
+            'glance': self._write_yaml('seed-glance.yml', bench_seed.build_seed(s.images, s.projects,
+                                                                                visibility='shared')),
+            'audit': self._write_yaml('seed-audit.yml', bench_seed.build_seed(s.audit_images, 2, audit_members=True)),
         }
         base_config = {'latency': self.latency, 'job_duration': s.job}
         self.emu = Emulator(seed=self.seeds['base'], extra_args=['--config', json.dumps(base_config)], max_lifetime=3600)
@@ -193,9 +220,21 @@ class Bench(object):
             local = {'ansible_connection': 'local', 'ansible_python_interpreter': self.python}
             hosts = dict(('bench-host-%02d' % i, dict(local, bench_image=bench_seed.image_id(i)))
                          for i in range(1, self.settings.hosts + 1))
+            identities = dict(('bench-identity-%02d' % i, dict(local, **self._identity_vars(i)))
+                              for i in range(1, self.settings.identities + 1))
             self._write_yaml('inventory.yml', {'all': {'hosts': {'localhost': local},
-                                                       'children': {'bench_hosts': {'hosts': hosts}}}})
+                                                       'children': {'bench_hosts': {'hosts': hosts},
+                                                                    'bench_identities': {'hosts': identities}}}})
+            os.chmod(path, 0o600)
         return path
+
+    def _identity_vars(self, index):
+        """Scenario R: host number `index` is its own identity (owner project, user, region)."""
+        s = self.settings
+        region = bench_seed.identity_region(index)
+        return {'bench_auth': bench_seed.owner_auth(self.emu.url, index), 'bench_region': region,
+                'bench_images': bench_seed.identity_images(index, s.identity_images),
+                'bench_projects': [bench_seed.region_recipient(region, p) for p in range(1, s.identity_projects + 1)]}
 
     def fresh_cache(self, name):
         path = os.path.join(self.work, 'token-cache-' + name)
@@ -273,18 +312,19 @@ class Bench(object):
         have = self.members()
         return have == want, '%d members, %d expected%s' % (len(have), len(want), '' if have == want else ' (MISMATCH)')
 
-    def scenario(self, key, run, stats, bound, end_state, **fields):
-        tasks = self.tasks_time(run['timing'])
+    def scenario(self, key, run, stats, bound, end_state, timed_tasks=None, **fields):
+        tasks = self.tasks_time(run['timing'], timed_tasks)
         row = {
             'key': key, 'title': bench_report.title(key, self.settings.as_dict()), 'wall': run['wall'], 'tasks_time': tasks,
             'task_times': [{'name': t['name'], 'seconds': t['end'] - t['start'], 'results': t['results'],
                             'changed': t.get('changed')} for t in run['timing']['tasks']],
             'stats': stats, 'iam_requests': iam_requests(stats), 'bound': bound,
             'end_state_ok': end_state[0], 'end_state': end_state[1], 'extrapolated': None,
+            'load': bench_report.load_average(),
         }
         row.update(fields)
-        self.log('  %-4s wall %6.2f s, tasks %6.2f s, %d requests (%d IAM), bound %.2f s, %s'
-                 % (key, row['wall'], tasks, stats['total'], row['iam_requests'], bound['issue'], row['end_state']))
+        self.log('  %-4s wall %6.2f s, tasks %6.2f s, %d requests (%d IAM), physical %.2f s, %s'
+                 % (key, row['wall'], tasks, stats['total'], row['iam_requests'], bound['physical'], row['end_state']))
         if not row['end_state_ok']:
             raise BenchmarkError('scenario %s ended in the wrong state: %s' % (key, row['end_state']))
         return row
@@ -292,8 +332,8 @@ class Bench(object):
     def images(self, count=None):
         return [bench_seed.image_id(i) for i in range(1, (count or self.settings.images) + 1)]
 
-    def projects(self):
-        return [bench_seed.project_id('recipient', i) for i in range(1, self.settings.projects + 1)]
+    def projects(self, count=None):
+        return [bench_seed.project_id('recipient', i) for i in range(1, (count or self.settings.projects) + 1)]
 
     # ------------------------------------------------------------------ scenarios
 
@@ -303,7 +343,9 @@ class Bench(object):
         self.reset()
         cache = self.fresh_cache('s1')
         run = self.run_playbook('s1-batch', bench_plays.batch_share(), cache)
-        first = self.scenario('1', run, self.emu.stats(), bench_bounds.batch_share(p, s.images, s.projects),
+        stats = self.emu.stats()
+        first = self.scenario('1', run, stats, bench_bounds.batch_share(p, s.images, s.projects,
+                                                                        executor=executor_ran(stats)),
                               self.expect_members(self.images(), self.projects()))
         self.emu.reset_stats()
         run = self.run_playbook('s2-batch-again', bench_plays.batch_share(), cache)
@@ -315,19 +357,25 @@ class Bench(object):
         s = self.settings
         self.reset()
         run = self.run_playbook('s1n-batch-names', bench_plays.batch_share('image_names'), self.fresh_cache('s1n'))
-        return self.scenario('1n', run, self.emu.stats(),
-                             bench_bounds.batch_share(self.profile, s.images, s.projects, by_name=True),
+        stats = self.emu.stats()
+        return self.scenario('1n', run, stats,
+                             bench_bounds.batch_share(self.profile, s.images, s.projects, by_name=True,
+                                                      executor=executor_ran(stats),
+                                                      listings=bench_report.listing_requests(stats)),
                              self.expect_members(self.images(), self.projects()))
 
-    def _sampled(self, key, name, plays, bound, loop_task):
-        """Run a per-pair loop scenario on all images, or on a sample of them and extrapolate (--baseline-sample)."""
+    def _sampled(self, key, name, plays, bound, loop_task, seed='base', expect=None):
+        """Run a per-pair loop scenario on all images, or on a sample of them and extrapolate (--baseline-sample).
+
+        expect(images): the end state check for the images the loop ran on (default: pending members)."""
         s = self.settings
         sample = s.baseline_sample if 0 < s.baseline_sample < s.images else s.images
-        self.reset()
+        self.reset(seed)
         variables = self._vars_with('vars-sample.yml', image_ids=self.images(sample)) if sample < s.images else None
         run = self.run_playbook(name, plays, self.fresh_cache(key), variables=variables)
         stats = self.emu.stats()
-        row = self.scenario(key, run, stats, bound, self.expect_members(self.images(sample), self.projects()))
+        check = expect or (lambda images: self.expect_members(images, self.projects()))
+        row = self.scenario(key, run, stats, bound, check(self.images(sample)))
         if sample < s.images:
             row['extrapolated'] = bench_report.extrapolate(row, run['timing'], loop_task, sample, s.images)
         return row
@@ -354,13 +402,19 @@ class Bench(object):
         recipient = [bench_seed.project_id('recipient', 1)]
         self.reset('shared')
         run = self.run_playbook('s6-batch-accept', bench_plays.batch_accept(), self.fresh_cache('s6m'))
-        module = self.scenario('6m', run, self.emu.stats(), bench_bounds.batch_accept(self.profile, s.images),
+        stats = self.emu.stats()
+        module = self.scenario('6m', run, stats, bench_bounds.batch_accept(self.profile, s.images, executor_ran(stats)),
                                self.expect_members(self.images(), recipient, 'accepted'))
-        self.reset('shared')
-        run = self.run_playbook('s6-uri-accept', bench_plays.uri_accept(), self.fresh_cache('s6u'))
-        uri = self.scenario('6u', run, self.emu.stats(), bench_bounds.uri_accept(self.profile, s.images),
-                            self.expect_members(self.images(), recipient, 'accepted'))
+        uri = self._sampled('6u', 's6-uri-accept', bench_plays.uri_accept(), bench_bounds.uri_accept(self.profile, s.images),
+                            loop_task=1, seed='shared', expect=self._accepted)
         return [module, uri]
+
+    def _accepted(self, images):
+        """The first recipient accepted `images`; the other shared images are still pending."""
+        recipient = bench_seed.project_id('recipient', 1)
+        want = set((image, recipient, 'accepted' if image in images else 'pending') for image in self.images())
+        have = self.members()
+        return have == want, '%d of %d accepted%s' % (len(images), len(want), '' if have == want else ' (MISMATCH)')
 
     def _rss_wrapper(self, name):
         """An interpreter for ansible_python_interpreter that runs the real one and records its peak RSS (KiB)."""
@@ -510,20 +564,25 @@ class Bench(object):
         rows.append(self.run_share_uri())
         rows.append(self.run_hosts())
         rows.extend(self.run_accept())
+        skipped = []
+        for result in [self.run_identities(), self.run_glance()] + self.run_small() + [self.run_audit()]:
+            (skipped if 'reason' in result else rows).append(result)
+        growth = self.run_growth()
         planning = self.run_planning()
         module_time = self.run_module_time()
-        return rows, planning, module_time
+        return rows, skipped, growth, planning, module_time
 
 
-def run_benchmark(settings, work_dir=None, log=None):
-    """Run every scenario; returns the report (a JSON-able dict). work_dir: scratch space (a temp dir by default)."""
+def run_benchmark(settings, work_dir=None, log=None, previous=None):
+    """Run every scenario; returns the report (a JSON-able dict). work_dir: scratch space (a temp dir by default);
+    previous: the report this run replaces (its scenario 3 and 5 times are the "before" of issue #15)."""
     started = time.monotonic()
     machine = bench_report.describe_machine(ROOT)
     own_work = work_dir is None
     work = work_dir or tempfile.mkdtemp(prefix='imscloud-bench-')
     try:
         with Bench(settings, work, log) as bench:
-            rows, planning, module_time = bench.run_all()
+            rows, skipped, growth, planning, module_time = bench.run_all()
             profile = bench.profile.as_dict()
     finally:
         if own_work:
@@ -532,11 +591,12 @@ def run_benchmark(settings, work_dir=None, log=None):
     report = {
         'generated': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
         'settings': settings.as_dict(), 'profile': profile, 'machine': machine,
-        'scenarios': rows, 'planning': planning, 'module_time': module_time,
+        'scenarios': rows, 'skipped': skipped, 'growth': growth, 'planning': planning, 'module_time': module_time,
+        'previous': bench_report.previous_results(previous) if previous else None,
         'duration': time.monotonic() - started,
     }
     bench_report.add_speedups(report)
-    report['targets'] = bench_report.evaluate_targets(report)
+    report['targets'] = bench_targets.evaluate_targets(report)
     return report
 
 
@@ -556,8 +616,13 @@ def parse_args(argv):
     parser.add_argument('--job-duration', type=float, default=2.0, help='seconds per batch job (default 2)')
     parser.add_argument('--timing-runs', type=int, default=15, help='runs of the module-time measurement (median)')
     parser.add_argument('--baseline-sample', type=int, default=0, metavar='K',
-                        help='run scenarios 3 and 4 on K images only and extrapolate to N (quick runs; the report '
+                        help='run the loop scenarios 3, 4 and 6u on K images only and extrapolate to N (quick runs; the report '
                              'marks the extrapolated values). Default: run them in full')
+    parser.add_argument('--growth', type=parse_growth, default=DEFAULT_GROWTH, metavar='SIZES',
+                        help='sizes of scenario 1 for the cost as work grows, IMAGESxPROJECTS[:0] comma-separated, '
+                             ':0 for zero latency (default 10x5,50x20,200x50,1000x100:0)')
+    parser.add_argument('--identities', type=int, default=10, help='identities (hosts) of scenario R (default 10)')
+    parser.add_argument('--audit-images', type=int, default=200, help='images of the audit scenario (default 200)')
     parser.add_argument('--keep-work', action='store_true', help='keep the scratch directory (playbooks, logs, seeds)')
     parser.add_argument('--strict', action='store_true', help='exit with status 1 when a target is missed')
     args = parser.parse_args(argv)
@@ -570,7 +635,8 @@ def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     settings = Settings(images=args.images, projects=args.projects, hosts=args.hosts, plan_images=args.plan_images,
                         plan_projects=args.plan_projects, iam=args.iam_latency, ims=args.ims_latency,
-                        job=args.job_duration, timing_runs=args.timing_runs, baseline_sample=args.baseline_sample)
+                        job=args.job_duration, timing_runs=args.timing_runs, baseline_sample=args.baseline_sample,
+                        growth=args.growth, identities=args.identities, audit_images=args.audit_images)
 
     def log(message):
         sys.stderr.write(message + '\n')
@@ -584,15 +650,20 @@ def main(argv=None):
         os.makedirs(args.results_dir, exist_ok=True)
         work = tempfile.mkdtemp(prefix='work-', dir=args.results_dir)
         log('scratch directory: %s' % work)
-    report = run_benchmark(settings, work_dir=work, log=log)
+    previous = None
+    if args.out != '-' and os.path.exists(args.out):
+        with open(args.out) as handle:
+            previous = handle.read()
+    report = run_benchmark(settings, work_dir=work, log=log, previous=previous)
+    report['command'] = ' '.join(['./scripts/benchmark.sh'] + list(sys.argv[1:] if argv is None else argv))
     os.makedirs(args.results_dir, exist_ok=True)
     results = os.path.join(args.results_dir, 'latest.json')
     with open(results, 'w') as handle:
         json.dump(report, handle, indent=1, sort_keys=True)
-    sys.stdout.write(bench_report.render_text(report))
+    sys.stdout.write(bench_render.render_text(report))
     if args.out != '-':
         with open(args.out, 'w') as handle:
-            handle.write(bench_report.render_markdown(report))
+            handle.write(bench_render.render_markdown(report))
         log('wrote %s and %s' % (os.path.relpath(args.out, ROOT), os.path.relpath(results, ROOT)))
     missed = [t['id'] for t in report['targets'] if t['status'] == 'missed']
     if missed:

@@ -15,7 +15,8 @@ type: aggregate
 short_description: task timings for the imscloud.sharing benchmark
 description:
   - Writes the start time, the time of the last result, and the number of results (and of changed results) of
-    every task to the JSON file named by the environment variable BENCH_TIMING_FILE.
+    every task to the JSON file named by the environment variable BENCH_TIMING_FILE, with the message of each
+    failed result.
 requirements:
   - enabled in callbacks_enabled
 '''
@@ -39,13 +40,16 @@ class CallbackModule(CallbackBase):
         self.tasks.append({'name': task.get_name(), 'start': time.time(), 'end': None, 'results': 0, 'changed': 0,
                            'failed': 0})
 
-    def _record(self, result, failed=False):
+    def _record(self, result, failed=False, message=None):
         if self.tasks:
             task = self.tasks[-1]
             task['end'] = time.time()
             task['results'] += 1
             task['changed'] += int(bool(result._result.get('changed')))
             task['failed'] += int(failed)
+            if message is not None:
+                # the failure's message (an ignored one too): the runner tells a missing option from a broken run
+                task.setdefault('messages', []).append(str(message)[:1000])
 
     def v2_runner_on_ok(self, result):
         self._record(result)
@@ -54,7 +58,7 @@ class CallbackModule(CallbackBase):
         self._record(result)
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        self._record(result, failed=not ignore_errors)
+        self._record(result, failed=not ignore_errors, message=result._result.get('msg', ''))
 
     def v2_runner_on_unreachable(self, result):
         self._record(result, failed=True)

@@ -81,8 +81,8 @@ def test_plan_never_repeats_a_pair_and_covers_exactly_the_difference():
 @pytest.mark.parametrize('kwargs, message', [
     ({'state': 'gone'}, 'state must be one of present, absent'),
     ({'state': 'absent', 'purge': True}, 'purge_projects=true cannot be combined with state=absent'),
-    ({'batch_size': 0}, 'batch_size must be a positive integer'),
-    ({'batch_size': True}, 'batch_size must be a positive integer'),
+    ({'batch_size': 0}, 'batch_size must be an integer of at least 1'),
+    ({'batch_size': True}, 'batch_size must be an integer of at least 1'),
 ])
 def test_plan_batch_changes_rejects_bad_arguments(kwargs, message):
     arguments = {'current_by_image': {IMG1: []}, 'projects': [PA], 'state': 'present', 'purge': False, 'batch_size': 10}

@@ -22,6 +22,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.client import rou
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import select_image_endpoint
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import strip_version
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import ConnectionConfig
+from ansible_collections.imscloud.sharing.plugins.module_utils.config import resolve_connection
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import TokenCache
 
@@ -208,14 +209,27 @@ def test_project_id_comes_from_the_token_when_scoped_by_name(mock, make_client):
         'scope': {'project': {'name': 'eu-de_sub', 'domain': {'name': 'acct'}}}}
 
 
+def resolved_client(tmp_path, rec, auth, **params) -> IMSClient:
+    """A client of the configuration resolve_connection() makes of module options (the one validator)."""
+    environ = {'HOME': str(tmp_path), 'IMSCLOUD_SHARING_CACHE_DIR': str(tmp_path / 'cache')}
+    config = resolve_connection(dict(params, auth=auth), environ)
+    return IMSClient(config, warn=rec.warnings.append, log=rec.logs.append, sleep=rec.sleeps.append, rand=lambda: 0.5)
+
+
+def password_auth(**overrides) -> dict:
+    auth = dict(auth_url=IAM, username='alice', password=PASSWORD, user_domain_name='dom', project_id=PROJECT)
+    auth.update(overrides)
+    return {key: value for key, value in auth.items() if value is not None}
+
+
 @pytest.mark.parametrize('overrides, user_domain, project_domain', [
     ({'user_domain_id': 'ud1', 'user_domain_name': None, 'project_domain_id': 'pd1'}, {'id': 'ud1'}, {'id': 'pd1'}),
     ({'user_domain_name': None, 'domain_name': 'acct'}, {'name': 'acct'}, {'name': 'acct'}),
-    ({'user_domain_name': 'users'}, {'name': 'users'}, {'name': 'users'}),
+    ({'user_domain_name': 'users', 'domain_name': 'acct'}, {'name': 'users'}, {'name': 'acct'}),
 ])
-def test_domain_fallbacks(mock, make_client, overrides, user_domain, project_domain):
+def test_domain_fallbacks(mock, tmp_path, rec, overrides, user_domain, project_domain):
     add_token(mock)
-    client = make_client(project_id=None, project_name='eu-de', **overrides)
+    client = resolved_client(tmp_path, rec, password_auth(project_id=None, project_name='eu-de', **overrides))
     assert client.project_id == PROJECT
     body = sent_json(mock.calls[0])['auth']
     assert body['identity']['password']['user']['domain'] == user_domain
@@ -223,21 +237,28 @@ def test_domain_fallbacks(mock, make_client, overrides, user_domain, project_dom
 
 
 @pytest.mark.parametrize('overrides, message', [
-    ({'project_id': None}, 'needs a project-scoped token'),
-    ({'user_domain_name': None}, 'auth.username needs user_domain_name'),
+    ({'project_id': None}, 'needs a project scope'),
+    ({'user_domain_name': None}, "auth.username needs the user's domain"),
     ({'project_id': None, 'project_name': 'eu-de', 'user_domain_name': None, 'user_id': 'u', 'username': None},
-     'project_name needs project_domain_name'),
-    ({'username': None}, 'needs auth.username or auth.user_id'),
-    ({'password': None}, 'needs auth.password'),
-    ({'auth_type': 'token', 'token': None}, 'needs auth.token'),
-    ({'auth_url': None}, 'auth_url is required'),
-    ({'auth_type': 'kerberos'}, "unsupported auth_type 'kerberos'"),
+     "auth.project_name needs the project's domain"),
+    ({'username': None}, 'needs auth.username'),
+    ({'password': None}, 'no credentials: set auth.password'),
+    ({'auth_url': None}, 'needs auth.auth_url'),
 ])
-def test_incomplete_credentials_fail_before_any_request(mock, make_client, overrides, message):
-    client = make_client(**overrides)
+def test_incomplete_credentials_fail_before_any_request(mock, tmp_path, rec, overrides, message):
     with pytest.raises(IMSError, match=message) as caught:
-        client.list_members(IMAGE)
+        resolved_client(tmp_path, rec, password_auth(**overrides))
     assert caught.value.status is None
+    assert len(mock.calls) == 0
+
+
+@pytest.mark.parametrize('params, message', [
+    ({'auth_type': 'token'}, 'needs auth.token'),
+    ({'auth_type': 'kerberos'}, "auth_type: 'kerberos' is not supported"),
+])
+def test_unusable_auth_type_fails_before_any_request(mock, tmp_path, rec, params, message):
+    with pytest.raises(IMSError, match=message):
+        resolved_client(tmp_path, rec, {'auth_url': IAM, 'project_id': PROJECT}, **params)
     assert len(mock.calls) == 0
 
 
@@ -265,8 +286,11 @@ def test_ims_endpoint_override_uses_nocatalog(mock, make_client):
 def test_internal_interface_is_taken_from_the_catalog(mock, make_client):
     add_token(mock, endpoints=[{'interface': 'public', 'region': 'eu-de', 'url': 'https://public.test'},
                                {'interface': 'internal', 'region': 'eu-de', 'url': 'https://internal.test/v2'}])
-    mock.add(responses.GET, 'https://internal.test/v2/images/%s/members' % IMAGE, json={'members': []})
-    make_client(interface='internal').list_members(IMAGE)
+    mock.add(responses.GET, 'https://internal.test/v2/images/%s/members' % IMAGE, json={'members': [{'member_id': 'm'}]})
+    client = make_client(interface='internal')
+    assert client.list_members(IMAGE) == [{'member_id': 'm'}]
+    assert client.endpoint == 'https://internal.test'
+    assert [c.request.url for c in mock.calls] == [TOKENS, 'https://internal.test/v2/images/%s/members' % IMAGE]
 
 
 def test_missing_image_service_is_an_error(mock, make_client):
@@ -314,9 +338,9 @@ def test_iam_answer_that_is_not_json(mock, make_client):
         make_client().list_members(IMAGE)
 
 
-def test_auth_url_without_version_gets_v3(mock, make_client):
+def test_auth_url_without_version_gets_v3(mock, tmp_path, rec):
     add_token(mock)
-    assert make_client(auth_url='https://iam.example.test/').project_id == PROJECT
+    assert resolved_client(tmp_path, rec, password_auth(auth_url='https://iam.example.test/')).project_id == PROJECT
     assert mock.calls[0].request.url == TOKENS
 
 
@@ -326,7 +350,7 @@ def test_missing_expiry_defaults_to_one_hour(mock, make_client):
     mock.add(responses.POST, TOKENS, json=body, status=201, headers={'X-Subject-Token': 't'})
     client = make_client(token_cache=False)
     assert client.project_id == PROJECT
-    assert client._auth['expires_at'] - client._auth['issued_at'] == 3600.0
+    assert client.auth.current()['expires_at'] - client.auth.current()['issued_at'] == 3600.0
 
 
 # ---------------------------------------------------------------- token reuse and cache
@@ -382,7 +406,7 @@ def test_token_life_is_measured_on_the_local_clock(mock, make_client):
     client.list_members(IMAGE)
     client.list_members(IMAGE)
     assert len(calls_to(mock, TOKENS)) == 1
-    assert client._auth['expires_at'] == pytest.approx(time.time() + 3600, abs=5)
+    assert client.auth.current()['expires_at'] == pytest.approx(time.time() + 3600, abs=5)
 
 
 def test_short_lived_token_is_used_until_ten_percent_of_its_life_is_left(mock, make_client):
@@ -466,12 +490,13 @@ def test_401_adopts_a_token_another_process_already_refreshed(mock, make_client,
 
 # ---------------------------------------------------------------- AK/SK
 
-def test_aksk_signs_every_request_and_never_calls_iam(mock, make_client):
+def test_aksk_signs_every_request_and_never_calls_iam(mock, tmp_path, rec):
     default_endpoint = 'https://ims.eu-de.otc.t-systems.com'
     mock.add(responses.GET, '%s/v2/images/%s/members' % (default_endpoint, IMAGE), json={'members': []})
     mock.add(responses.POST, default_endpoint + '/v1/cloudimages/members', json={'job_id': 'j1'})
-    client = make_client(auth_type='aksk', username=None, password=None, auth_url=None, access_key='AKEXAMPLE',
-                         secret_key='SK-SECRET-123', security_token='STS-SECRET-456')
+    client = resolved_client(tmp_path, rec, {'access_key': 'AKEXAMPLE', 'secret_key': 'SK-SECRET-123',
+                                             'security_token': 'STS-SECRET-456', 'project_id': PROJECT},
+                             region_name='eu-de')
     client.list_members(IMAGE)
     assert client.submit_member_job('POST', {'images': [IMAGE], 'projects': [OTHER_PROJECT]}) == 'j1'
     assert all(not c.request.url.startswith(IAM) for c in mock.calls)
@@ -497,14 +522,14 @@ def test_aksk_uses_ims_endpoint_and_fails_on_401_without_reauth(mock, make_clien
     assert caught.value.status == 401 and len(mock.calls) == 1
 
 
-@pytest.mark.parametrize('overrides, message', [
-    ({'project_id': None}, 'needs project_id'),
-    ({'region_name': None}, 'needs region_name or ims_endpoint'),
+@pytest.mark.parametrize('auth, params, message', [
+    ({'access_key': 'AK', 'secret_key': 'SK-SECRET-123'}, {'region_name': 'eu-de'}, 'needs auth.project_id'),
+    ({'access_key': 'AK', 'secret_key': 'SK-SECRET-123', 'project_id': PROJECT}, {}, 'needs ims_endpoint, or region_name'),
 ])
-def test_aksk_needs_project_and_endpoint(make_client, overrides, message):
-    client = make_client(auth_type='aksk', access_key='AK', secret_key='SK-SECRET-123', **overrides)
+def test_aksk_needs_project_and_endpoint(mock, tmp_path, rec, auth, params, message):
     with pytest.raises(IMSError, match=message):
-        client.list_members(IMAGE)
+        resolved_client(tmp_path, rec, auth, **params)
+    assert len(mock.calls) == 0
 
 
 # ---------------------------------------------------------------- retries
@@ -770,7 +795,7 @@ def test_tls_options_and_timeout_are_passed(tmp_path):
                                    ims_endpoint='https://ims.test', auth_type='aksk', access_key='AK', secret_key='SK'),
                        session=Session())
     with pytest.raises(IMSError):
-        client.get_image(IMAGE)
+        client.request('GET', '/v2/images/' + IMAGE)
     assert (seen['verify'], seen['cert'], seen['timeout'], seen['allow_redirects']) == ('/etc/ca.pem', ('c.pem', 'k.pem'), 12.5, False)
     adapter = client.session.get_adapter('https://ims.test')
     assert adapter._pool_maxsize >= 16

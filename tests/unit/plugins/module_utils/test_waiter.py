@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils import waiter
+from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import next_poll_delay
 from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_job
+from ansible_collections.imscloud.sharing.plugins.module_utils.waiter import wait_for_jobs
 from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
 
 JOB = '9a175ac692fa12540193002a6d4b2720'
@@ -22,7 +25,6 @@ class ScriptedJob:
         self.poll_times: list = []
 
     def __call__(self, job_id: str) -> dict:
-        assert job_id == JOB
         self.poll_times.append(self.time.now)
         status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
         job = {'job_id': JOB, 'job_type': 'imsAddImageMembersJob', 'status': status, 'entities': {}}
@@ -31,13 +33,29 @@ class ScriptedJob:
         return job
 
 
-def test_success_after_running_with_growing_interval():
+def offsets(times, start=1000.0):
+    return [round(t - start, 3) for t in times]
+
+
+def test_no_poll_at_submission_then_fine_then_backing_off():
     clock = FakeClock()
-    job = ScriptedJob(['INIT', 'RUNNING', 'RUNNING', 'RUNNING', 'SUCCESS'], clock)
-    result = wait_for_job(job, JOB, timeout=300, clock=clock.monotonic, sleep=clock.sleep)
-    assert result['status'] == 'SUCCESS'
-    assert clock.sleeps == [1.0, 1.5, 2.25, 3.375]
-    assert len(job.poll_times) == 5
+    job = ScriptedJob(['RUNNING'] * 14 + ['SUCCESS'], clock)
+    assert wait_for_job(job, JOB, timeout=300, clock=clock.monotonic, sleep=clock.sleep)['status'] == 'SUCCESS'
+    # first poll after 1 s (a job takes 1-3 s), every 0.5 s up to 6 s, then growing intervals
+    assert offsets(job.poll_times)[:12] == [1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 5.5, 6.0, 6.75]
+    gaps = [b - a for a, b in zip(job.poll_times[11:], job.poll_times[12:])]
+    assert gaps == sorted(gaps) and gaps[0] > 0.5
+
+
+def test_interval_is_capped():
+    delays = [next_poll_delay(polls, 6.0 + polls) for polls in range(11, 40)]
+    assert max(delays) == waiter.MAX_INTERVAL
+    assert delays[-3:] == [waiter.MAX_INTERVAL] * 3
+
+
+def test_a_job_submitted_a_while_ago_is_polled_at_once():
+    assert next_poll_delay(0, 0.0) == waiter.FIRST_POLL
+    assert next_poll_delay(0, 5.0) == 0.0
 
 
 def test_lower_case_terminal_statuses_are_accepted():
@@ -45,14 +63,6 @@ def test_lower_case_terminal_statuses_are_accepted():
     assert wait_for_job(ScriptedJob(['running', 'success'], clock), JOB, 10, clock=clock.monotonic, sleep=clock.sleep)['status'] == 'success'
     with pytest.raises(IMSError):
         wait_for_job(ScriptedJob(['fail'], clock), JOB, 10, clock=clock.monotonic, sleep=clock.sleep)
-
-
-def test_interval_is_capped():
-    clock = FakeClock()
-    job = ScriptedJob(['RUNNING'] * 12 + ['SUCCESS'], clock)
-    wait_for_job(job, JOB, timeout=1000, poll_initial=1.0, poll_max=10.0, clock=clock.monotonic, sleep=clock.sleep)
-    assert max(clock.sleeps) == 10.0
-    assert clock.sleeps[-3:] == [10.0, 10.0, 10.0]
 
 
 def test_failure_carries_the_job_details():
@@ -82,13 +92,11 @@ def test_timeout_never_sleeps_past_the_deadline_and_polls_at_the_deadline():
     clock = FakeClock()
     job = ScriptedJob(['RUNNING'], clock)
     with pytest.raises(IMSError) as caught:
-        wait_for_job(job, JOB, timeout=5, clock=clock.monotonic, sleep=clock.sleep)
-    # polls at 0, 1, 2.5 and 4.75 s, then sleeps only the 0.25 s left and polls a last time at the deadline
-    assert clock.sleeps == [1.0, 1.5, 2.25, 0.25]
-    assert [t - 1000.0 for t in job.poll_times] == [0.0, 1.0, 2.5, 4.75, 5.0]
-    assert clock.now == 1005.0
-    assert caught.value.details == {'job_id': JOB, 'last_status': 'RUNNING', 'timeout': 5}
-    assert 'did not finish within 5 seconds (last status RUNNING, 5 polls)' in str(caught.value)
+        wait_for_job(job, JOB, timeout=2.2, clock=clock.monotonic, sleep=clock.sleep)
+    assert offsets(job.poll_times) == pytest.approx([1.0, 1.5, 2.0, 2.2])
+    assert clock.now == pytest.approx(1002.2)
+    assert caught.value.details == {'job_id': JOB, 'last_status': 'RUNNING', 'timeout': 2.2}
+    assert 'did not finish within 2.2 seconds (last status RUNNING, 4 polls)' in str(caught.value)
 
 
 def test_zero_timeout_polls_once():
@@ -109,8 +117,41 @@ def test_poll_errors_propagate():
     assert caught.value.status == 403
 
 
-def test_log_reports_each_wait():
+def test_several_jobs_are_polled_together_and_returned_as_data():
     clock = FakeClock()
-    lines = []
-    wait_for_job(ScriptedJob(['INIT', 'SUCCESS'], clock), JOB, 10, clock=clock.monotonic, sleep=clock.sleep, log=lines.append)
-    assert lines == ['job %s is INIT; next poll in 1.0 s' % JOB]
+    jobs = {'j1': ScriptedJob(['RUNNING', 'SUCCESS'], clock), 'j2': ScriptedJob(['FAIL'], clock),
+            'j3': ScriptedJob(['RUNNING', 'RUNNING', 'SUCCESS'], clock)}
+    batches = []
+
+    def together(func, items):
+        batches.append(sorted(watch.job_id for watch in items))
+        return [func(item) for item in items]
+
+    seen = wait_for_jobs(lambda job_id: jobs[job_id](job_id), dict.fromkeys(jobs, clock.now), 60,
+                         clock=clock.monotonic, sleep=clock.sleep, map_concurrently=together)
+    assert batches == [['j1', 'j2', 'j3'], ['j1', 'j3'], ['j3']]
+    assert dict((job_id, (s['status'], s['polls'], s['final'])) for job_id, s in seen.items()) == {
+        'j1': ('SUCCESS', 2, True), 'j2': ('FAIL', 1, True), 'j3': ('SUCCESS', 3, True)}
+
+
+def test_polls_per_second_are_capped_across_jobs():
+    clock = FakeClock()
+    polled = []
+
+    def get_job(job_id):
+        polled.append(clock.now)
+        return {'job_id': job_id, 'status': 'SUCCESS'}
+
+    many = dict(('j%d' % n, clock.now) for n in range(12))
+    seen = wait_for_jobs(get_job, many, 60, clock=clock.monotonic, sleep=clock.sleep)
+    assert all(s['status'] == 'SUCCESS' for s in seen.values())
+    for moment in polled:
+        assert len([t for t in polled if moment <= t < moment + 1.0]) <= waiter.MAX_POLLS_PER_SECOND
+
+
+def test_polls_per_job_are_capped(monkeypatch):
+    monkeypatch.setattr(waiter, 'MAX_POLLS_PER_JOB', 3)
+    clock = FakeClock()
+    job = ScriptedJob(['RUNNING'], clock)
+    seen = wait_for_jobs(job, {JOB: clock.now}, 600, clock=clock.monotonic, sleep=clock.sleep)[JOB]
+    assert (seen['polls'], seen['final'], seen['status']) == (3, False, 'RUNNING')

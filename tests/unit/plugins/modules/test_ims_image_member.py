@@ -389,7 +389,7 @@ def test_encrypted_image_with_unauthorised_key(cloud, answer):
     cloud.add_failures[CONSUMER] = answer
     result = failure({'image': 'secret', 'members': [CONSUMER]})
     assert 'KMS key' in result['hint']
-    assert 'Grant the key to project %s' % CONSUMER in result['msg']
+    assert 'Grant the key to the recipient project' in result['msg']
 
 
 def test_partial_failure_reports_what_was_applied(cloud):
@@ -398,6 +398,8 @@ def test_partial_failure_reports_what_was_applied(cloud):
     assert result['changed'] is True
     assert result['added'] == [CONSUMER]
     assert cloud.statuses(IMAGE_ID) == {CONSUMER: 'pending'}
+    assert [(e['project_id'], e['operation'], e['error']['status']) for e in result['errors']] == [(OTHER, 'add', 413)]
+    assert set(result['errors'][0]) == set(yaml.safe_load(ims_image_member.RETURN)['errors']['contains'])
 
 
 def test_image_not_found(cloud):
@@ -428,7 +430,7 @@ def test_ambiguous_name_lists_the_ids(cloud):
     ({'image': 'golden', 'set_shared_visibility': True, 'member': CONSUMER, 'status': 'accepted'}, 'cannot be combined'),
     ({'image': 'golden', 'status': 'accepted', 'state': 'absent'}, 'state=absent cannot be combined with status'),
     ({'image': 'golden', 'member': CONSUMER}, 'member needs status'),
-    ({'image': 'golden', 'status': 'rejected', 'vault_id': 'vault-1'}, 'vault_id is only used with status=accepted'),
+    ({'image': 'golden', 'status': 'rejected', 'vault_id': 'vault-1'}, 'vault_id applies only with status=accepted'),
     ({'image': 'golden', 'status': 'accepted', 'member': 'me'}, "member: invalid project id(s): item 0 'me'"),
 ])
 def test_invalid_input_fails_before_any_request(cloud, args, fragment):
@@ -511,7 +513,7 @@ def test_return_documents_exactly_the_result_keys(cloud):
     recipient = ok({'image': 'golden', 'status': 'accepted'}, project=CONSUMER)
     for result in (owner, recipient):
         keys = set(result) - {'changed', 'warnings', 'invocation', 'diff'}
-        assert keys == set(documented)
+        assert keys == set(name for name, doc in documented.items() if doc['returned'] == 'always')
         assert set(result['image']) == set(documented['image']['contains'])
         for member in result['members']:
             assert set(member) == set(documented['members']['contains'])
@@ -545,3 +547,10 @@ def test_listing_refused_on_a_shared_image_explains_the_owner_project(cloud):
     result = failure({'image': IMAGE_ID, 'members': [OTHER]}, project=CONSUMER)
     assert 'not found' in result['msg']
     assert 'scoped to the project that owns the image' in result['msg']
+
+
+def test_the_owner_project_as_a_member_is_refused_before_any_write(cloud):
+    result = failure({'image': 'golden', 'members': [CONSUMER, OWNER]})
+    assert 'members lists %s, the project that owns image(s) %s' % (OWNER, IMAGE_ID) in result['msg']
+    assert cloud.writes == []
+    assert result['added'] == [] and result['members'] == [] and result['changed'] is False

@@ -16,6 +16,8 @@ import pytest
 import responses
 import yaml
 
+from ansible_collections.imscloud.sharing.plugins.module_utils import executor_jobs
+from ansible_collections.imscloud.sharing.plugins.module_utils import waiter
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_batch as batch_module
 from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
@@ -37,6 +39,8 @@ IMG_C = '6596628c-42d4-4ff1-8660-8ea5ae61f243'
 IMG_ENC = '30e55148-deb9-4923-adb9-91618de16ba0'
 BATCH = IMS + '/v1/cloudimages/members'
 MEMBERS_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members$')
+MEMBER_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members/([^/]+)$')
+IMAGE_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/?]+)$')
 JOB_RE = re.compile(re.escape(IMS) + r'/v1/([0-9a-f]{32})/jobs/([^/]+)$')
 STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
 
@@ -44,7 +48,6 @@ STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
 @pytest.fixture
 def clock(monkeypatch):
     fake = FakeClock()
-    monkeypatch.setattr(batch_module, 'time', fake)
     monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'sleep', fake.sleep)
     monkeypatch.setitem(IMSClient.__init__.__kwdefaults__, 'clock', fake.monotonic)
     return fake
@@ -72,9 +75,61 @@ class FakeIMS:
         for method in ('POST', 'PUT', 'DELETE'):
             mock.add_callback(method, BATCH, callback=self.submit)
         mock.add_callback(responses.GET, IMS + '/v2/images', callback=self.list_images)
+        # the IMS extension listing: its presence says the cloud has the batch API (plain Glance answers 404)
+        mock.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/cloudimages'), callback=self.cloudimages)
+        self.glance = False        # plain Glance: no batch API, members only on images with visibility shared
+        self.native = []           # (method, image_id, project_id) of every native member write
+        for method in ('POST', 'PUT', 'DELETE'):
+            mock.add_callback(method, MEMBER_RE, callback=self.native_member)
+        mock.add_callback('POST', MEMBERS_RE, callback=self.native_member)
+        mock.add_callback('PATCH', IMAGE_RE, callback=self.patch_image)
 
-    def image(self, image_id, name, owner=OWNER, members=()):
-        self.images[image_id] = {'id': image_id, 'name': name, 'owner': owner}
+    def cloudimages(self, request):
+        if self.glance:
+            return 404, {}, json.dumps({'message': 'Not Found', 'code': '404 Not Found', 'title': 'Not Found'})
+        return 200, {}, json.dumps({'images': []})
+
+    def _webob(self, status, message):
+        titles = {403: 'Forbidden', 404: 'Not Found', 409: 'Conflict'}
+        return status, {}, json.dumps({'message': message + '<br /><br />', 'code': '%d %s' % (status, titles[status]),
+                                       'title': titles[status]})
+
+    def native_member(self, request):
+        match = MEMBER_RE.match(request.url) or MEMBERS_RE.match(request.url)
+        image_id = match.group(1)
+        project_id = match.group(2) if match.re is MEMBER_RE else json.loads(request.body)['member']
+        self.native.append((request.method, image_id, project_id))
+        image = self.images.get(image_id)
+        if image is None or (image['owner'] != self.caller and (image_id, self.caller) not in self.members):
+            return self._webob(404, 'Image %s not found.' % image_id)
+        if request.method == 'PUT':
+            if project_id != self.caller:
+                return self._webob(403, 'You are not authorized to complete modify_member action.')
+            self.members[(image_id, project_id)] = json.loads(request.body)['status']
+            return 200, {}, json.dumps({'image_id': image_id, 'member_id': project_id,
+                                        'status': self.members[(image_id, project_id)]})
+        if image['owner'] != self.caller:
+            return self._webob(403, 'You are not authorized to complete %s_member action.' % (
+                'add' if request.method == 'POST' else 'delete'))
+        if self.glance and image.get('visibility', 'private') != 'shared':
+            return self._webob(403, 'Not allowed to create members for image %s.' % image_id)
+        if request.method == 'POST':
+            if (image_id, project_id) in self.members:
+                return self._webob(409, 'Member %s is duplicated for image %s' % (project_id, image_id))
+            self.members[(image_id, project_id)] = 'pending'
+            return 200, {}, json.dumps({'image_id': image_id, 'member_id': project_id, 'status': 'pending'})
+        if self.members.pop((image_id, project_id), None) is None:
+            return self._webob(404, '%s not found in the member list of the image %s.' % (project_id, image_id))
+        return 204, {}, ''
+
+    def patch_image(self, request):
+        image_id = IMAGE_RE.match(request.url).group(1)
+        self.images[image_id]['visibility'] = json.loads(request.body)[0]['value']
+        self.native.append(('PATCH', image_id, None))
+        return 200, {}, json.dumps(self.images[image_id])
+
+    def image(self, image_id, name, owner=OWNER, members=(), **fields):
+        self.images[image_id] = dict({'id': image_id, 'name': name, 'owner': owner}, **fields)
         for project_id, status in members:
             self.members[(image_id, project_id)] = status
 
@@ -86,8 +141,8 @@ class FakeIMS:
 
     def list_images(self, request):
         query = dict(pair.split('=', 1) for pair in urlsplit(request.url).query.split('&'))
-        found = [dict(image, visibility='private', status='active') for image in self.images.values()
-                 if image['name'] == query.get('name') and (query.get('owner') in (None, image['owner']))]
+        found = [dict(dict(image, visibility='private', status='active'), **image) for image in self.images.values()
+                 if query.get('name') in (None, image['name']) and (query.get('owner') in (None, image['owner']))]
         return 200, {}, json.dumps({'images': found})
 
     def list_members(self, request):
@@ -97,6 +152,8 @@ class FakeIMS:
         if not visible:
             return 404, {}, json.dumps({'message': 'No image found with ID %s<br /><br />' % image_id, 'code': '404 Not Found',
                                         'title': 'Not Found'})
+        if self.glance and self.images[image_id].get('visibility', 'private') != 'shared':
+            return self._webob(403, 'Not allowed to list members for image %s: Only shared images have members.' % image_id)
         rows = [{'image_id': image_id, 'member_id': project_id, 'status': status, 'created_at': '2026-03-01T10:15:02Z',
                  'updated_at': '2026-03-01T10:20:44Z', 'schema': '/v2/schemas/member'}
                 for (img, project_id), status in sorted(self.members.items()) if img == image_id
@@ -185,6 +242,8 @@ def auth(project_id=OWNER):
 def run_module(args, check_mode=False, diff=False):
     args = dict(args)
     args.setdefault('auth', auth())
+    # these tests drive the job executor; the api rule and the native executor have their own tests below
+    args.setdefault('api', 'jobs')
     return run(batch_module.main, args, check_mode=check_mode, diff=diff)
 
 
@@ -222,7 +281,10 @@ def test_share_from_nothing_is_one_job_and_reports_it(ims):
     # the request budget: N member reads, one submission, one poll; ids cost no image lookup
     assert len(ims.calls('GET', '/members')) == 2
     assert len(ims.calls('GET', '/jobs/')) == 1
-    assert len(ims.calls()) == 4
+    # one cheap read says the cloud has the batch API (then it is cached with the token)
+    assert len(ims.calls('GET', '/v2/cloudimages')) == 1
+    assert len(ims.calls()) == 5
+    assert result['executor'] == {'name': 'jobs', 'reason': 'api: jobs'}
 
 
 def test_unchanged_rerun_reads_only(ims):
@@ -324,7 +386,7 @@ def test_failed_job_reports_applied_and_not_applied_pairs(ims):
     job_id = '%032x' % 1
     assert 'job %s (imsAddImageMembersJob' % job_id in result['msg']
     assert 'failed with IMG.0099: The reason of IMG.0099.' in result['msg']
-    assert 'authorise the key' in result['msg']
+    assert 'Grant the key' in result['msg']
     assert '1 of 2 pair(s) applied (%s/%s); not applied: %s/%s.' % (IMG_A, CONSUMER, IMG_ENC, CONSUMER) in result['msg']
     assert result['applied'] == pairs((IMG_A, CONSUMER))
     assert result['not_applied'] == pairs((IMG_ENC, CONSUMER))
@@ -374,7 +436,9 @@ def test_unreadable_job_status_fails_naming_the_job(ims):
     ims.image(IMG_A, 'a')
     ims.job_poll_error = 400
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
-    assert result['failed'] is True and result['changed'] is True
+    # nothing was applied when the members were read again: not changed (the job may still apply it later)
+    assert result['failed'] is True and result['changed'] is False
+    assert result['not_applied'] == pairs((IMG_A, CONSUMER))
     assert 'could not read the status of job %032x' % 1 in result['msg'] and 'IMG.0023' in result['msg']
     assert result['jobs'][0]['status'] == 'INIT'
 
@@ -394,7 +458,7 @@ def test_refused_request_without_waiting_reports_the_jobs_submitted(ims):
     ims.submit_script = ['ok', (400, 'IMG.0047')]
     result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True, 'wait': False})
     assert result['failed'] is True and result['changed'] is True
-    assert 'only the owner project can change the members' in result['msg']
+    assert 'Only the image owner can do this' in result['msg']
     assert 'Jobs submitted before: %032x' % 1 in result['msg']
     assert [job['status'] for job in result['jobs']] == ['INIT']
     assert result['after'] == {IMG_A: [CONSUMER], IMG_B: [CONSUMER, OTHER]}, 'the prediction of the submitted job only'
@@ -412,7 +476,7 @@ def test_sharing_with_the_owner_project_is_refused_before_any_write(ims):
 def test_unknown_image_id_fails_naming_the_option(ims):
     result = run_module({'images': [IMG_C], 'projects': [CONSUMER]})
     assert result['failed'] is True
-    assert 'Check images' in result['msg'] and IMG_C in result['msg']
+    assert 'check the image id' in result['msg'] and IMG_C in result['msg']
     assert ims.submissions == []
 
 
@@ -428,7 +492,7 @@ def test_uncertain_submission_that_created_no_job_is_sent_again_after_settling(i
     assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
     assert any('may or may not have created a job' in w and 'sent again' in w for w in result['warnings'])
     # it watched the members for the settle window (30 s), not longer
-    assert sum(clock.sleeps) == pytest.approx(batch_module.SETTLE_SECONDS)
+    assert sum(clock.sleeps) == pytest.approx(executor_jobs.SETTLE_SECONDS + waiter.FIRST_POLL)
 
 
 def test_uncertain_submission_whose_job_exists_is_not_sent_again(ims):
@@ -481,7 +545,9 @@ def test_resent_job_failing_on_pairs_already_in_place_counts_as_converged(ims):
     assert 'failed' not in result
     assert result['changed'] is True
     assert result['jobs'][0]['status'] == 'FAIL'
-    assert any('every pair it was re-sent for is in place' in w for w in result['warnings'])
+    assert any('every pair it was sent for is in place' in w and 'counted as a success' in w for w in result['warnings'])
+    # a job that failed only because its pairs were already in place: a success, and the message says nothing else
+    assert result['applied'] == pairs((IMG_A, CONSUMER)) and result['not_applied'] == []
     assert result['after'] == {IMG_A: [CONSUMER]}
 
 
@@ -544,7 +610,7 @@ def test_recipient_uncertain_submission_is_planned_again(consumer_ims, clock):
     assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
                                         {'image_id': IMG_B, 'before': 'pending', 'after': 'accepted'}]
     # the settle window is min(30 s, timeout)
-    assert sum(clock.sleeps) == pytest.approx(4.0)
+    assert sum(clock.sleeps) == pytest.approx(4.0 + waiter.FIRST_POLL)
 
 
 def test_recipient_check_mode(consumer_ims):
@@ -574,7 +640,7 @@ def test_recipient_failed_job_reports_per_image(consumer_ims):
     ({'images': [IMG_A], 'projects': []}, 'projects is empty'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'state': 'absent', 'purge_projects': True},
      'purge_projects=true cannot be combined with state=absent'),
-    ({'images': [IMG_A], 'projects': [CONSUMER], 'batch_size': 0}, 'batch_size must be at least 1, got 0'),
+    ({'images': [IMG_A], 'projects': [CONSUMER], 'batch_size': 0}, 'batch_size must be an integer of at least 1'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'timeout': 0}, 'timeout must be a positive number of seconds'),
     ({'images': ['  '], 'projects': [CONSUMER]}, 'images: item 0 is empty'),
     ({'images': [], 'projects': [CONSUMER]}, 'images is empty'),
@@ -629,3 +695,174 @@ def test_return_documents_the_recipient_keys(consumer_ims):
     always = set(key for key, doc in documented.items() if doc['returned'] == 'always')
     assert set(result) - STANDARD_KEYS == always | {'status_changed'}
     assert PASSWORD not in json.dumps(result)
+
+
+# ---------------------------------------------------------------- the engine: api, native executor, partial failure
+
+def test_auto_uses_native_calls_for_a_small_change_on_ims(ims):
+    ims.image(IMG_A, 'a')
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OTHER], 'api': 'auto'})
+    assert result['changed'] is True
+    assert result['executor']['name'] == 'native'
+    assert result['executor']['reason'].startswith('auto: 2 pair(s) take 1 wave(s)')
+    assert ims.submissions == [] and ims.calls('GET', '/jobs/') == []
+    assert sorted(ims.native) == [('POST', IMG_A, CONSUMER), ('POST', IMG_A, OTHER)]
+    assert result['applied'] == pairs((IMG_A, CONSUMER), (IMG_A, OTHER)) and result['not_applied'] == []
+    assert result['jobs'] == [] and result['errors'] == []
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
+
+
+def test_auto_uses_jobs_where_the_plan_is_bigger_than_the_native_waves(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b')
+    # 26 pairs at concurrency 1 are 26 waves of native calls: more than a job round (25)
+    projects = ['%032x' % (0xf0 + n) for n in range(13)]
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': projects, 'api': 'auto', 'concurrency': 1})
+    assert result['executor']['name'] == 'jobs'
+    assert result['executor']['reason'] == 'auto: 26 pairs need 26 waves of 1 native calls, longer than one job round'
+    assert len(ims.submissions) == 1 and ims.native == []
+
+
+def test_auto_on_plain_glance_is_native_and_the_probe_is_cached_with_the_token(ims):
+    ims.glance = True
+    ims.image(IMG_A, 'a', visibility='shared')
+    first = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'api': 'auto'})
+    assert first['executor'] == {'name': 'native', 'reason': 'auto: the cloud is plain OpenStack Glance (no IMS batch API)'}
+    second = run_module({'images': [IMG_A], 'projects': [OTHER], 'api': 'auto'})
+    assert second['executor']['name'] == 'native'
+    assert len(ims.calls('GET', '/v2/cloudimages')) == 1
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
+
+
+def test_jobs_on_plain_glance_fail_before_any_write(ims):
+    ims.glance = True
+    ims.image(IMG_A, 'a', visibility='shared')
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'api': 'jobs'})
+    assert result['failed'] is True
+    assert 'this cloud is plain OpenStack Glance' in result['msg'] and 'api: native or api: auto' in result['msg']
+    assert ims.submissions == [] and ims.native == []
+    assert result['changed'] is False and result['plan'] and result['jobs'] == []
+
+
+def test_private_images_on_plain_glance_need_set_shared_visibility(ims):
+    ims.glance = True
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b', visibility='shared')
+    result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'api': 'native'})
+    assert result['failed'] is True
+    assert 'image(s) %s are private' % IMG_A in result['msg'] and 'set_shared_visibility: true' in result['msg']
+    assert ims.native == []
+    shared = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'api': 'native',
+                         'set_shared_visibility': True})
+    assert shared['changed'] is True
+    assert ims.native[0] == ('PATCH', IMG_A, None)
+    assert ims.membership() == {IMG_A: {CONSUMER: 'pending'}, IMG_B: {CONSUMER: 'pending'}}
+
+
+def test_native_partial_failure_applies_the_rest_and_reports_each_error(ims):
+    ims.image(IMG_A, 'a')
+    ims.image(IMG_B, 'b')
+    ims.image(IMG_C, 'c', owner=OTHER, members=[(OWNER, 'accepted')])      # another owner's image, visible to us
+    result = run_module({'images': [IMG_A, IMG_B, IMG_C], 'projects': [CONSUMER, THIRD], 'api': 'native'})
+    assert result['failed'] is True
+    assert result['changed'] is True
+    assert result['applied'] == pairs((IMG_A, CONSUMER), (IMG_A, THIRD), (IMG_B, CONSUMER), (IMG_B, THIRD))
+    assert result['not_applied'] == pairs((IMG_C, CONSUMER), (IMG_C, THIRD))
+    assert [(e['image_id'], e['project_id'], e['operation'], e['error']['status']) for e in result['errors']] == [
+        (IMG_C, CONSUMER, 'add', 403), (IMG_C, THIRD, 'add', 403)]
+    assert '4 of 6 pair(s) applied' in result['msg'] and 'not applied: %s/%s' % (IMG_C, CONSUMER) in result['msg']
+    assert result['error']['status'] == 403
+    assert ims.membership()[IMG_A] == {CONSUMER: 'pending', THIRD: 'pending'}
+    # a re-run sends only what is missing
+    ims.native.clear()
+    again = run_module({'images': [IMG_A, IMG_B, IMG_C], 'projects': [CONSUMER, THIRD], 'api': 'native'})
+    assert sorted(ims.native) == [('POST', IMG_C, CONSUMER), ('POST', IMG_C, THIRD)]
+    assert again['failed'] is True
+
+
+def test_native_remove_meeting_404_means_the_member_is_gone(ims):
+    ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted'), (OTHER, 'accepted')])
+    original = ims.native_member
+
+    def removed_meanwhile(request):
+        ims.members.pop((IMG_A, OTHER), None)      # another process purged it first
+        return original(request)
+
+    ims.mock.remove('DELETE', MEMBER_RE)
+    ims.mock.add_callback('DELETE', MEMBER_RE, callback=removed_meanwhile)
+    result = run_module({'images': [IMG_A], 'projects': [OTHER], 'state': 'absent', 'api': 'native'})
+    assert 'failed' not in result
+    assert result['removed'] == pairs((IMG_A, OTHER))
+    assert ims.membership() == {IMG_A: {CONSUMER: 'accepted'}}
+
+
+def test_failed_job_that_applied_nothing_is_not_changed(ims):
+    ims.image(IMG_A, 'a')
+    ims.job_script = [{'fail': {IMG_A: 'IMG.0099'}}]
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert result['failed'] is True and result['changed'] is False
+    assert result['applied'] == [] and result['not_applied'] == pairs((IMG_A, CONSUMER))
+    assert result['error']['code'] == 'IMG.0099'
+
+
+def test_the_owner_project_given_by_id_is_refused_before_any_read(ims):
+    ims.image(IMG_A, 'a')
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OWNER], 'api': 'native'})
+    assert result['failed'] is True
+    assert 'projects lists %s, the project that owns image(s) %s' % (OWNER, IMG_A) in result['msg']
+    assert ims.calls('GET', '/members') == [] and ims.native == []
+    assert set(('images', 'plan', 'jobs', 'before', 'after', 'executor')) <= set(result)
+
+
+def test_a_plan_over_the_member_quota_is_refused_before_any_write(ims):
+    ims.image(IMG_A, 'a', members=[('%032x' % (0xa000 + n), 'accepted') for n in range(255)])
+    result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OTHER], 'api': 'native'})
+    assert result['failed'] is True
+    assert 'member quota of 256 per image (IMS)' in result['msg'] and '255 members + 2 new' in result['msg']
+    assert ims.native == [] and ims.submissions == []
+
+
+def test_recipient_project_id_of_another_project_says_what_is_wrong(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending'), (OTHER, 'pending')])
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'accepted', 'project_id': OTHER})
+    assert result['failed'] is True
+    assert 'only by the project it belongs to' in result['msg'] and 'is not a member' not in result['msg']
+    assert consumer_ims.submissions == [] and consumer_ims.native == []
+
+
+def test_recipient_accepts_natively_one_put_per_image(consumer_ims):
+    consumer_ims.glance = True
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')], visibility='shared')
+    consumer_ims.image(IMG_B, 'b', members=[(CONSUMER, 'accepted')], visibility='shared')
+    consumer_ims.image(IMG_C, 'c', members=[(CONSUMER, 'rejected')], visibility='shared')
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B, IMG_C], 'status': 'accepted', 'api': 'auto'})
+    assert result['executor']['name'] == 'native'
+    assert sorted(consumer_ims.native) == sorted([('PUT', IMG_A, CONSUMER), ('PUT', IMG_C, CONSUMER)])
+    assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
+                                        {'image_id': IMG_C, 'before': 'rejected', 'after': 'accepted'}]
+
+
+def test_check_mode_predicts_what_the_native_run_does(ims):
+    ims.image(IMG_A, 'a', members=[(OTHER, 'accepted')])
+    ims.image(IMG_B, 'b')
+    args = {'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True, 'api': 'native'}
+    planned = run_module(args, check_mode=True)
+    assert ims.native == []
+    done = run_module(args)
+    for key in ('plan', 'added', 'removed', 'after', 'executor'):
+        assert planned[key] == done[key], key
+    assert run_module(args)['changed'] is False
+
+
+def test_a_job_left_pending_by_an_interrupted_run_is_waited_for_before_reading(ims):
+    ims.image(IMG_A, 'a')
+    ims.job_script = ['running']
+    first = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'wait': False})
+    assert [job['status'] for job in first['jobs']] == ['INIT']
+    # the job runs on; the controller is gone. The next run finds it in the journal and waits for it.
+    ims.jobs['%032x' % 1]['script'] = None
+    again = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
+    assert len(ims.submissions) == 1, 'the pair was not submitted twice'
+    assert again['changed'] is False and again['plan'] == []
+    assert any('earlier run submitted' in warning for warning in again['warnings'])
+    assert ims.calls('GET', '/jobs/')

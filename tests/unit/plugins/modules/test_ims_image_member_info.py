@@ -98,7 +98,7 @@ def test_owner_view_lists_members_of_images_given_by_name_and_id(http):
     ]
     requests_sent = ims_requests(http)
     # the name is looked up among the caller's own images; the id is read directly; one member listing per image
-    assert ('GET', '/v2/images', {'owner': OWNER, 'name': 'golden-ubuntu', 'limit': '100'}) in requests_sent
+    assert ('GET', '/v2/images', {'owner': OWNER, 'name': 'golden-ubuntu', 'limit': '1000'}) in requests_sent
     assert ('GET', '/v2/images/' + IMAGE_B, {}) in requests_sent
     assert sorted(r for r in requests_sent if r[1].endswith('/members')) == sorted([
         ('GET', '/v2/images/%s/members' % IMAGE_A, {}), ('GET', '/v2/images/%s/members' % IMAGE_B, {})])
@@ -223,7 +223,7 @@ def recipient_setup(http):
     for status, images in listings.items():
         http.add(responses.GET, IMS + '/v2/images', json={'images': images, 'schema': '/v2/schemas/images'},
                  match=[responses.matchers.query_param_matcher(
-                     {'visibility': 'shared', 'member_status': status, 'limit': '100'})])
+                     {'visibility': 'shared', 'member_status': status, 'limit': '1000'})])
 
 
 def test_recipient_view_lists_every_status_with_one_listing_per_status(http):
@@ -247,7 +247,7 @@ def test_recipient_view_with_one_status_costs_one_listing(http):
     recipient_setup(http)
     result = run_module({'auth': auth(CONSUMER), 'view': 'recipient', 'member_status': 'pending'})
     assert [(i['id'], i['member_status']) for i in result['images']] == [(IMAGE_B, 'pending')]
-    assert ims_requests(http) == [('GET', '/v2/images', {'visibility': 'shared', 'member_status': 'pending', 'limit': '100'})]
+    assert ims_requests(http) == [('GET', '/v2/images', {'visibility': 'shared', 'member_status': 'pending', 'limit': '1000'})]
 
 
 def test_recipient_view_leaves_out_images_the_caller_owns(http):
@@ -263,11 +263,11 @@ def test_recipient_view_follows_pages(http):
     first = [image('d164b5df-1bc3-4c3f-893e-%012d' % n, 'img-%03d' % n) for n in range(100)]
     second = [image('d164b5df-1bc3-4c3f-893e-%012d' % n, 'img-%03d' % n) for n in range(100, 130)]
     http.add(responses.GET, IMS + '/v2/images', json={'images': first,
-                                                      'next': '/v2/images?visibility=shared&member_status=rejected&limit=100'
+                                                      'next': '/v2/images?visibility=shared&member_status=rejected&limit=1000'
                                                               '&marker=' + first[-1]['id']},
-             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '100'})])
+             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '1000'})])
     http.add(responses.GET, IMS + '/v2/images', json={'images': second},
-             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '100',
+             match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': 'rejected', 'limit': '1000',
                                                             'marker': first[-1]['id']})])
     result = run_module({'auth': auth(CONSUMER), 'member_status': 'rejected'})
     assert len(result['images']) == 130
@@ -284,8 +284,12 @@ def test_recipient_view_an_image_whose_status_changed_between_listings_appears_o
 
 @pytest.mark.parametrize('args, message', [
     ({'view': 'recipient', 'images': ['golden']}, 'images applies only to the owner view'),
-    ({'view': 'owner'}, 'view=owner needs images'),
-    ({'view': 'owner', 'images': []}, 'view=owner needs images'),
+    ({'view': 'owner', 'images': []}, 'images is empty'),
+    ({'selector': {'newest': 0}}, 'selector.newest must be a whole number of at least 1'),
+    ({'selector': {'nme': 'golden-*'}}, 'nme'),
+    ({'selector': {'name_regex': '(golden'}}, "selector.name_regex: '(golden' is not a valid regular expression"),
+    ({'selector': {'family_pattern': '-[0-9]+$'}}, 'selector.family_pattern needs newest'),
+    ({'images': ['golden'], 'selector': {'name': 'golden*'}}, 'mutually exclusive'),
     ({'images': ['golden', '  ']}, 'images: item 1 is empty'),
     ({'images': ['golden'], 'concurrency': 0}, 'concurrency must be between 1 and 64, got 0'),
     ({'images': ['golden'], 'concurrency': 65}, 'concurrency must be between 1 and 64, got 65'),
@@ -332,7 +336,8 @@ def test_return_documents_exactly_the_keys_of_both_views(http):
 
     for result in (owner, recipient):
         keys = set(result) - internal
-        assert keys == set(documented), sorted(keys ^ set(documented))
+        # selection is returned only when the images were not named
+        assert keys == set(documented) - {'selection'}, sorted(keys ^ set(documented))
         _check_documented(dict((k, result[k]) for k in keys), documented, 'result')
 
     image_doc = documented['images']['contains']
@@ -343,3 +348,105 @@ def test_return_documents_exactly_the_keys_of_both_views(http):
     assert all(set(i) == common | owner_only for i in owner['images'])
     assert all(set(i) == common | recipient_only for i in recipient['images'])
     assert set(owner['images'][0]['members'][0]) == set(image_doc['members']['contains'])
+
+
+# ---------------------------------------------------------------- the audit and selectors
+
+def audit_setup(http, count=12):
+    """count images of the owner (plus a public one and an image of another owner), every third one with members."""
+    token_response(http, OWNER)
+    ids = ['d164b5df-1bc3-4c3f-893e-%012d' % number for number in range(count)]
+    listed = [image(image_id, 'img-%02d' % (count - number), visibility='shared' if number % 3 == 0 else 'private')
+              for number, image_id in enumerate(ids)]
+    listed.append(image(IMAGE_C, 'public-one', visibility='public'))
+    http.add(responses.GET, IMS + '/v2/images', json={'images': listed},
+             match=[responses.matchers.query_param_matcher({'owner': OWNER, 'limit': '1000'})])
+    for number, image_id in enumerate(ids):
+        rows = [member(image_id, CONSUMER, 'accepted'), member(image_id, OTHER, 'pending')] if number % 3 == 0 else []
+        http.add(responses.GET, members_url(image_id), json={'members': rows})
+    return ids
+
+
+def test_the_audit_returns_every_image_with_members_and_flat_share_rows(http):
+    ids = audit_setup(http)
+    result = run_module({'auth': auth(), 'view': 'owner', 'concurrency': 4})
+    shared = [ids[n] for n in range(0, 12, 3)]
+    # sorted by name: img-12 (ids[0]), img-09 (ids[3]), ...; only the images with members
+    assert sorted(i['id'] for i in result['images']) == sorted(shared)
+    assert [i['name'] for i in result['images']] == sorted(i['name'] for i in result['images'])
+    assert result['selection'] == {'filters': None, 'matched': 13}
+    assert len(result['shares']) == 8
+    first = result['images'][0]
+    assert result['shares'][:2] == [
+        {'image_id': first['id'], 'image_name': first['name'], 'owner': OWNER, 'member_id': OTHER, 'status': 'pending',
+         'created_at': '2026-03-01T10:15:02Z', 'updated_at': '2026-03-01T10:20:44Z'},
+        {'image_id': first['id'], 'image_name': first['name'], 'owner': OWNER, 'member_id': CONSUMER, 'status': 'accepted',
+         'created_at': '2026-03-01T10:15:02Z', 'updated_at': '2026-03-01T10:20:44Z'}]
+    # one listing, one member read per image that can have members (not the public one)
+    sent = ims_requests(http)
+    assert [r for r in sent if r[1] == '/v2/images'] == [('GET', '/v2/images', {'owner': OWNER, 'limit': '1000'})]
+    assert sorted(r[1] for r in sent if r[1].endswith('/members')) == sorted('/v2/images/%s/members' % i for i in ids)
+    assert len(sent) == 13
+
+
+def test_the_audit_with_include_unshared_and_a_member_status(http):
+    ids = audit_setup(http, count=3)
+    everything = run_module({'auth': auth(), 'view': 'owner', 'include_unshared': True})
+    assert sorted(i['id'] for i in everything['images']) == sorted(ids + [IMAGE_C])
+    pending = run_module({'auth': auth(), 'view': 'owner', 'member_status': 'pending'})
+    assert [(i['id'], [m['member_id'] for m in i['members']]) for i in pending['images']] == [(ids[0], [OTHER])]
+    assert [row['status'] for row in pending['shares']] == ['pending']
+
+
+def builds(owner=OWNER):
+    return [
+        image('00000000-0000-4000-8000-000000000001', 'golden-ubuntu-20261117', owner=owner, created_at='2026-11-17T03:00:00Z', tags=['golden']),
+        image('00000000-0000-4000-8000-000000000002', 'golden-ubuntu-20261124', owner=owner, created_at='2026-11-24T03:00:00Z', tags=['golden']),
+        image('00000000-0000-4000-8000-000000000003', 'golden-ubuntu-20261201', owner=owner, created_at='2026-12-01T03:00:00Z', tags=['golden']),
+        image('00000000-0000-4000-8000-000000000004', 'golden-rhel-20261201', owner=owner, created_at='2026-12-01T04:00:00Z', tags=['golden']),
+        image('00000000-0000-4000-8000-000000000005', 'golden-rhel-test', owner=owner, created_at='2026-12-02T04:00:00Z', tags=[]),
+    ]
+
+
+def test_owner_selector_sends_server_filters_and_keeps_the_newest_of_each_family(http):
+    token_response(http, OWNER)
+    http.add(responses.GET, IMS + '/v2/images', json={'images': builds()})
+    for build in builds():
+        http.add(responses.GET, members_url(build['id']), json={'members': [member(build['id'], CONSUMER, 'accepted')]})
+    selector = {'name': 'golden-*', 'tags': ['golden'], 'newest': 1, 'family_pattern': '-[0-9]{8}$'}
+    result = run_module({'auth': auth(), 'selector': selector})
+    assert result['view'] == 'owner'
+    assert [i['name'] for i in result['images']] == ['golden-rhel-20261201', 'golden-ubuntu-20261201']
+    assert result['selection']['matched'] == 2
+    assert "tags include golden" in result['selection']['filters']
+    listing = [r for r in ims_requests(http) if r[1] == '/v2/images']
+    assert listing == [('GET', '/v2/images', {'owner': OWNER, 'status': 'active', 'tag': 'golden', 'sort_key': 'created_at',
+                                              'sort_dir': 'desc', 'limit': '1000'})]
+    assert len([r for r in ims_requests(http) if r[1].endswith('/members')]) == 2
+
+
+def test_recipient_selector_filters_the_shared_images(http):
+    token_response(http, CONSUMER)
+    theirs = builds(owner=OWNER)
+    for status, listed in (('pending', theirs[:2]), ('accepted', theirs[2:]), ('rejected', [])):
+        http.add(responses.GET, IMS + '/v2/images', json={'images': listed},
+                 match=[responses.matchers.query_param_matcher({'visibility': 'shared', 'member_status': status, 'status': 'active',
+                                                                'sort_key': 'created_at', 'sort_dir': 'desc', 'limit': '1000'})])
+    result = run_module({'auth': auth(CONSUMER), 'view': 'recipient', 'selector': {'name': 'golden-ubuntu-*', 'newest': 2}})
+    assert [(i['name'], i['member_status']) for i in result['images']] == [
+        ('golden-ubuntu-20261201', 'accepted'), ('golden-ubuntu-20261124', 'pending')]
+    assert [row['member_id'] for row in result['shares']] == [CONSUMER, CONSUMER]
+    assert len(ims_requests(http)) == 3
+
+
+def test_an_empty_selection_says_so_and_fails_only_when_asked(http):
+    token_response(http, OWNER)
+    http.add(responses.GET, IMS + '/v2/images', json={'images': builds()})
+    selector = {'name': 'windows-*'}
+    empty = run_module({'auth': auth(), 'selector': selector})
+    assert 'failed' not in empty
+    assert empty['images'] == [] and empty['shares'] == []
+    assert empty['selection'] == {'filters': "name matches 'windows-*', status active", 'matched': 0}
+    failed = run_module({'auth': auth(), 'selector': selector, 'fail_on_empty': True})
+    assert failed['failed'] is True
+    assert failed['msg'] == "selector matched no image (filters: name matches 'windows-*', status active); fail_on_empty is set"
