@@ -84,7 +84,8 @@ def test_records_with_credentials_are_refused(cache_dir, bad):
 
 
 @pytest.mark.parametrize('bad', [{'token': '', 'expires_at': 1.0}, {'token': 't'}, {'token': 't', 'expires_at': True},
-                                 {'token': 5, 'expires_at': 1}, ['token']])
+                                 {'token': 5, 'expires_at': 1}, ['token'], {'token': 't', 'expires_at': 1.0},
+                                 {'token': 't', 'expires_at': 1.0, 'project_id': ''}])
 def test_invalid_records_are_refused(cache_dir, bad):
     with pytest.raises(ValueError):
         TokenCache(str(cache_dir)).store(KEY, bad)
@@ -346,3 +347,19 @@ def test_concurrent_processes_create_the_token_once(cache_dir, tmp_path):
     assert len(creations) == 1
     creator = int(creations[0].split()[-1])
     assert TokenCache(str(cache_dir)).load(KEY)['token'] == 'token-from-%d' % creator
+
+
+def test_a_record_without_a_project_on_disk_is_ignored_by_the_one_shape_check(cache_dir):
+    """token_cache.valid_record is the shape check the token provider uses too: what one refuses, so does the other."""
+    import json as jsonlib
+    from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import valid_record
+    warnings = []
+    cache = TokenCache(str(cache_dir), warn=warnings.append)
+    cache.store(KEY, record())
+    path = os.path.join(str(cache_dir), KEY + '.json')
+    data = jsonlib.loads(open(path).read())
+    del data['project_id']
+    with open(path, 'w') as handle:
+        handle.write(jsonlib.dumps(data))
+    assert cache.load(KEY) is None and not valid_record(data)
+    assert warnings == ['ignoring the token cache file %s: not a token record (corrupt)' % path]
