@@ -34,6 +34,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
 )
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace, resolve_trace
 
 try:
     import_module('requests')
@@ -72,6 +73,8 @@ def connection_argument_spec() -> Dict[str, Any]:
         api_timeout=dict(type='int'),
         token_cache=dict(type='bool', default=True, no_log=False),
         retries=dict(type='int', default=5),
+        trace=dict(type='bool'),
+        trace_path=dict(type='path'),
     )
 
 
@@ -100,6 +103,8 @@ class IMSModule:
         self.module: AnsibleModule = None  # type: ignore[assignment]  # set by __call__
         self.connection: Optional[ConnectionConfig] = None
         self._client: Optional[IMSClient] = None
+        # the request trace of this run (trace.py); off unless trace, $IMSCLOUD_SHARING_TRACE or -vvv say otherwise
+        self.trace = RequestTrace()
 
     @property
     def params(self) -> Dict[str, Any]:
@@ -115,7 +120,8 @@ class IMSModule:
         if self._client is None:
             if self.connection is None:
                 self.connection = resolve_connection(self.module.params)
-            self._client = self.client_class(self.connection, warn=self.module.warn, log=self.module.debug)
+            self._client = self.client_class(self.connection, warn=self.module.warn, log=self.module.debug,
+                                             trace=self.trace)
         return self._client
 
     def run(self) -> Dict[str, Any]:
@@ -134,6 +140,7 @@ class IMSModule:
 
     def fail(self, err: IMSError) -> None:
         details = {key: value for key, value in err.details.items() if key not in _RESERVED_RESULT_KEYS}
+        details.update(self.trace.result())
         self.module.fail_json(msg=str(err), error=err.to_dict(), **details)
 
     def __call__(self) -> None:
@@ -146,10 +153,11 @@ class IMSModule:
         try:
             self.connection = resolve_connection(self.module.params)
             self._hide_secrets(self.connection.secrets())
+            self.trace = RequestTrace(*resolve_trace(self.module.params, verbosity=self.module._verbosity))
             for warning in self.connection.warnings:
                 self.module.warn(warning)
             result = self.run()
         except IMSError as err:
             self.fail(err)
         else:
-            self.module.exit_json(**result)
+            self.module.exit_json(**dict(result, **self.trace.result()))
