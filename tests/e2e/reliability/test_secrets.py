@@ -227,7 +227,7 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     # each cache record: the token and what to use it for, nothing secret besides it
     for path, record in records.items():
         assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog',
-                               'passcode_digest'}, record
+                               'capabilities', 'passcode_digest'}, record
     # the failures are reported, with the secret masked or absent
     assert results['wrong_password']['error']['status'] == 401
     assert results['wrong_secret_key']['error']['status'] == 401
