@@ -41,7 +41,8 @@ options:
       auth_url:
         description:
           - URL of the identity service (OTC IAM or Keystone), for example V(https://iam.eu-de.otc.t-systems.com/v3).
-          - C(/v3) is appended when the URL does not end with it. With AK/SK, optional: where the catalog is asked.
+          - C(/v3) is appended when the URL does not end with it. With AK/SK it is optional, and says where the
+            catalog is asked.
           - Environment variable E(OS_AUTH_URL).
         type: str
       username:

@@ -88,8 +88,8 @@ def secret_plays(emu):
         # first: the passcode is valid for a minute at most
         {'name': 'password + passcode: read', INFO: {'auth': mfa, 'images': ['shareable-01'], 'trace': True},
          'register': 'result_mfa_info'},
-        {'name': 'application credential: read', INFO: {'auth': app_credential, 'images': ['shareable-01'],
-                                                         'trace': True}, 'register': 'result_app_credential_info'},
+        {'name': 'application credential: read', 'register': 'result_app_credential_info',
+         INFO: {'auth': app_credential, 'images': ['shareable-01'], 'trace': True}},
         {'name': 'password: share', MEMBER: {'auth': owner_auth, 'image': 'shareable-01', 'members': [C, C2]},
          'register': 'result_password_member'},
         {'name': 'password: batch share', BATCH: {'auth': owner_auth, 'images': ['shareable-02', 'shareable-03'],

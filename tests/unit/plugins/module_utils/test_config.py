@@ -9,7 +9,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.imscloud.sharing.plugins.module_utils import clouds, config
+from ansible_collections.imscloud.sharing.plugins.module_utils import clouds
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     AUTH_KEYS,
     ConnectionConfig,
