@@ -92,6 +92,19 @@ def test_application_credential_by_name_from_the_environment(mock, env):
         'name': 'ci', 'secret': APP_SECRET, 'user': {'name': 'alice', 'domain': {'name': 'Default'}}}
 
 
+def test_application_credential_from_clouds_yaml_and_secure_yaml(env, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / 'clouds.yaml').write_text(json.dumps({'clouds': {'lab': {
+        'auth_type': 'v3applicationcredential', 'region_name': 'RegionOne',
+        'auth': {'auth_url': IAM, 'application_credential_id': 'ac-1'}}}}))
+    (tmp_path / 'secure.yaml').write_text(json.dumps({'clouds': {'lab': {'auth': {
+        'application_credential_secret': APP_SECRET}}}}))
+    config = resolve_connection({'cloud': 'lab'}, env)
+    assert (config.auth_type, config.application_credential_id, config.application_credential_secret) == (
+        'v3applicationcredential', 'ac-1', APP_SECRET)
+    assert config.region_name == 'RegionOne'
+
+
 def test_application_credential_project_must_be_the_tokens(mock, env):
     token_answer(mock, project=OTHER, project_name='consumer')
     auth = {'auth_url': IAM, 'application_credential_id': 'ac-1', 'application_credential_secret': APP_SECRET,
