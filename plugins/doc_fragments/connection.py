@@ -19,8 +19,10 @@ options:
         (C(auth), C(auth_type), C(region_name), C(interface), C(verify), C(cacert), C(cert), C(key), C(api_timeout)).
       - When not set, the environment variable E(OS_CLOUD) selects the cloud.
       - The keys of an entry are those of openstacksdk. C(auth_type) may be C(password), C(v3password), C(token),
-        C(v3token) or C(aksk); C(tenant_id) and C(tenant_name) are accepted in C(auth) as old names of C(project_id)
+        C(v3token), C(v3applicationcredential) or C(aksk); C(tenant_id) and C(tenant_name) are accepted in C(auth) as old names of C(project_id)
         and C(project_name); when C(region_name) is missing, the first entry of C(regions) is used.
+      - C(profile) names an openstacksdk vendor profile whose values are defaults of the entry; known are C(otc) and
+        C(otc-swiss) (C(auth_url) from the region, the default region, C(interface)). Another profile fails.
     type: raw
   auth:
     description:
@@ -29,14 +31,18 @@ options:
         to each key.
       - Password authentication needs O(auth.auth_url), O(auth.password), O(auth.username) with its domain (or
         O(auth.user_id)) and a project (O(auth.project_id), or O(auth.project_name) with its domain).
+      - Password with a virtual MFA device adds O(auth.passcode) and needs O(auth.user_id).
       - Token authentication needs O(auth.auth_url), O(auth.token) and a project.
+      - Application credential authentication needs O(auth.auth_url), O(auth.application_credential_secret) and
+        O(auth.application_credential_id) (or O(auth.application_credential_name) with its user); no project.
       - AK/SK authentication needs O(auth.access_key), O(auth.secret_key) and O(auth.project_id).
     type: dict
     suboptions:
       auth_url:
         description:
           - URL of the identity service (OTC IAM or Keystone), for example V(https://iam.eu-de.otc.t-systems.com/v3).
-          - C(/v3) is appended when the URL does not end with it. Not used with AK/SK.
+          - C(/v3) is appended when the URL does not end with it. With AK/SK it is optional, and says where the
+            catalog is asked.
           - Environment variable E(OS_AUTH_URL).
         type: str
       username:
@@ -53,6 +59,13 @@ options:
         description:
           - Password.
           - Environment variable E(OS_PASSWORD).
+        type: str
+      passcode:
+        description:
+          - The current code (TOTP, 6 digits) of the user's virtual MFA device, sent with the password (IAM methods
+            C(password) and C(totp)). Needs O(auth.user_id). A code works once; the token cache makes one sign-in
+            serve the whole play.
+          - Environment variable E(OS_PASSCODE).
         type: str
       user_domain_name:
         description:
@@ -97,6 +110,22 @@ options:
           - An existing token, used to obtain a token scoped to the project.
           - Environment variables E(OS_TOKEN), then E(OS_AUTH_TOKEN).
         type: str
+      application_credential_id:
+        description:
+          - ID of a Keystone application credential. The credential chooses the project; a project given must be it.
+          - Environment variable E(OS_APPLICATION_CREDENTIAL_ID).
+        type: str
+      application_credential_name:
+        description:
+          - Name of the application credential, instead of its ID; needs its user (O(auth.username) with its domain,
+            or O(auth.user_id)).
+          - Environment variable E(OS_APPLICATION_CREDENTIAL_NAME).
+        type: str
+      application_credential_secret:
+        description:
+          - Secret of the application credential.
+          - Environment variable E(OS_APPLICATION_CREDENTIAL_SECRET).
+        type: str
       access_key:
         description:
           - Access key (AK) for AK/SK request signing.
@@ -114,15 +143,20 @@ options:
         type: str
   auth_type:
     description:
-      - How to authenticate. V(v3password) and V(v3token) are synonyms of V(password) and V(token).
+      - How to authenticate. V(v3password) and V(v3token) are synonyms of V(password) and V(token);
+        V(applicationcredential) and V(application_credential) of V(v3applicationcredential).
       - When not set (here, in the cloud entry or in E(OS_AUTH_TYPE)), it follows from the credential given
-        (password, token, or access key and secret key); giving two kinds of credential in the same place fails.
+        (password, token, application credential, or access key and secret key); giving two kinds of credential in
+        the same place fails.
     type: str
-    choices: [password, token, aksk, v3password, v3token]
+    choices: [password, token, v3applicationcredential, aksk, application_credential, applicationcredential, v3password,
+              v3token]
   region_name:
     description:
       - Region, used to choose the IMS endpoint in the service catalog.
-      - With AK/SK and no O(ims_endpoint), the endpoint is C(https://ims.{region_name}.otc.t-systems.com).
+      - With AK/SK and no O(ims_endpoint), the endpoint of the region comes from IAM's catalog (a signed
+        C(GET /v3/auth/catalog) at O(auth.auth_url) or the region's known IAM), else from a table of known regions
+        (Open Telekom Cloud, its Swiss region, Huawei Cloud, Orange Flexible Engine).
       - Environment variable E(OS_REGION_NAME).
     type: str
   interface:
@@ -136,6 +170,7 @@ options:
     description:
       - Base URL of IMS (no version suffix), for example V(https://ims.eu-de.otc.t-systems.com); overrides the
         service catalog. Must be an C(http) or C(https) URL.
+      - Environment variable E(OS_IMS_ENDPOINT).
     type: str
   validate_certs:
     description:
@@ -186,6 +221,17 @@ options:
       - AK/SK requests are not affected (they carry a signature of the one request, no reusable credential).
     type: bool
     default: false
+  trace:
+    description:
+      - Return C(request_trace) in the result, also on failure, one line per HTTP request (method, URL, status,
+        duration, request ID, retry and its reason, where the token came from). No secret is in it.
+      - Defaults to E(IMSCLOUD_SHARING_TRACE), else to V(true) with O(trace_path) or at C(-vvv) and more.
+    type: bool
+  trace_path:
+    description:
+      - File to append the trace lines to (with time and process ID), created with mode 0600. Turns the trace on.
+      - Environment variable E(IMSCLOUD_SHARING_TRACE_PATH).
+    type: path
 requirements:
   - requests
 notes:
@@ -197,8 +243,9 @@ notes:
   - "The kind of credential comes from the first place that sets O(auth_type) or holds a credential; credentials of
     another kind in a lower place are ignored (for example an E(OS_PASSWORD) left in the environment when the task
     gives O(auth.token)). Empty values count as not set."
-  - "C(clouds.yaml) is looked up in this order, and the first file found is used: E(OS_CLIENT_CONFIG_FILE),
-    C(./clouds.yaml), C(~/.config/openstack/clouds.yaml), C(/etc/openstack/clouds.yaml). C(secure.yaml) is looked up
+  - "C(clouds.yaml) is looked up in openstacksdk's order, and the first file found is used: E(OS_CLIENT_CONFIG_FILE),
+    then C(clouds.yaml), C(clouds.yml), C(clouds.json) in C(./), C($XDG_CONFIG_HOME/openstack), C(~/.config/openstack),
+    C($XDG_CONFIG_DIRS/openstack) (C(/etc/xdg/openstack)) and C(/etc/openstack). C(secure.yaml) is looked up
     the same way (E(OS_CLIENT_SECURE_FILE) first) and its entry for the cloud is merged over the C(clouds.yaml) entry.
     The C(clouds.yaml) written by the AWX OpenStack credential (cloud C(devstack)) works as is."
   - "Tokens are cached in E(IMSCLOUD_SHARING_CACHE_DIR), else C($XDG_CACHE_HOME/imscloud.sharing), else

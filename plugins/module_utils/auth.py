@@ -17,7 +17,15 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import check_token_project
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import explain_iam_refusal
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import identity_body
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import passcode_digest
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import passcode_reused
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import project_scope
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import spent_record
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import ConnectionConfig
+from ansible_collections.imscloud.sharing.plugins.module_utils.endpoints import AkskEndpoint
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import response_json
 from ansible_collections.imscloud.sharing.plugins.module_utils.signer import sign_request
@@ -93,33 +101,6 @@ def select_image_endpoint(catalog: Any, interface: str, region: Optional[str]) -
     return found[0][0]
 
 
-def _domain(domain_id: Optional[str], domain_name: Optional[str]) -> Optional[dict]:
-    if domain_id:
-        return {'id': domain_id}
-    if domain_name:
-        return {'name': domain_name}
-    return None
-
-
-def identity_body(config: ConnectionConfig) -> dict:
-    """The Keystone v3 'identity' of a password or token configuration (validated by config.py)."""
-    if config.auth_type == 'token':
-        return {'methods': ['token'], 'token': {'id': config.token}}
-    if config.user_id:
-        user: dict = {'id': config.user_id, 'password': config.password}
-    else:
-        user = {'name': config.username, 'password': config.password,
-                'domain': _domain(config.user_domain_id, config.user_domain_name)}
-    return {'methods': ['password'], 'password': {'user': user}}
-
-
-def project_scope(config: ConnectionConfig) -> dict:
-    """The Keystone v3 project scope: by id, or by name in its domain (config.py guarantees one of them)."""
-    if config.project_id:
-        return {'id': config.project_id}
-    return {'name': config.project_name, 'domain': _domain(config.project_domain_id, config.project_domain_name)}
-
-
 def token_lifetime(info: dict, issued_locally: float) -> float:
     """Seconds the token lives: from IAM's issued_at/expires_at, else until expires_at on the local clock."""
     server_issued = parse_timestamp(info.get('issued_at'))
@@ -139,6 +120,8 @@ class TokenProvider:
     """The caller's identity for one client: the token record in use, its project and endpoint, request credentials.
 
     count(key) is told 'tokens_obtained' and 'token_cache_hits'; send is the transport's send function (IAM calls).
+    token_source says where the token in use came from, for the request trace: 'cache', 'new' (obtained by this
+    client) or 'refreshed' (obtained again after the previous one expired or was rejected).
     """
 
     def __init__(self, config: ConnectionConfig, send: SendFunction, count: Callable[[str], None],
@@ -155,6 +138,13 @@ class TokenProvider:
         if config.auth_type != 'aksk' and config.token_cache:
             self._cache = TokenCache(config.cache_dir, warn=warn)
             self._cache_key = config.cache_key()
+        self.token_source = 'none'
+        # the digest of the passcode this client signed in with: a passcode works once
+        self._passcode_used: Optional[str] = None
+        self._aksk_endpoint: Optional[AkskEndpoint] = None
+        if config.auth_type == 'aksk' and not config.ims_endpoint:
+            self._aksk_endpoint = AkskEndpoint(config, TokenCache(config.cache_dir, warn=warn) if config.token_cache
+                                               else None, log)
 
     # ------------------------------------------------------------------ what the transport asks
 
@@ -167,7 +157,9 @@ class TokenProvider:
 
     @property
     def endpoint(self) -> str:
-        """The IMS base URL without trailing slash or version (config.py sets ims_endpoint for AK/SK)."""
+        """The IMS base URL without trailing slash or version; for AK/SK without ims_endpoint from IAM's catalog."""
+        if self._aksk_endpoint is not None:
+            return self._aksk_endpoint.resolve(self._send, select_image_endpoint)
         if self.config.ims_endpoint or self.config.auth_type == 'aksk':
             return strip_version(str(self.config.ims_endpoint))
         return select_image_endpoint(self.current().get('catalog'), self.config.interface, self.config.region_name)
@@ -176,6 +168,8 @@ class TokenProvider:
         """Obtain the token now (before worker threads start, so they do not race for it)."""
         if self.config.auth_type != 'aksk':
             self.current()
+        elif self._aksk_endpoint is not None:
+            self.endpoint  # pylint: disable=pointless-statement  # discovered once, before the threads
 
     def capability(self, endpoint: str, name: str) -> Any:
         """What was learnt about an endpoint with this token (e.g. 'batch_api'), or None."""
@@ -190,9 +184,8 @@ class TokenProvider:
             self._cache.store(self._cache_key, record)
 
     def secrets(self) -> List[Optional[str]]:
-        c = self.config
         current = self._record.get('token') if self._record else None
-        return [c.password, c.token, c.secret_key, c.security_token, current, self._rejected_token]
+        return list(self.config.secrets()) + [current, self._rejected_token]
 
     def headers_for(self, method: str, url: str, body: Optional[bytes], headers: dict) -> Tuple[dict, Optional[str]]:
         """(headers with the credentials of this request, the token used or None for AK/SK)."""
@@ -264,6 +257,7 @@ class TokenProvider:
         # TokenCache warns about and ignores unreadable, foreign or corrupt files itself
         record = self._cache.load(self._cache_key)
         if record is not None and self.usable(record):
+            self.token_source = 'cache'
             self._count('token_cache_hits')
             self._log('using a cached token for project %s' % record.get('project_id'))
             return record
@@ -285,10 +279,14 @@ class TokenProvider:
             record = self._load_cached()
             if record is not None:
                 return record
-            if self._rejected_token:
-                cached = self._cache.load(self._cache_key)
-                if isinstance(cached, dict) and cached.get('token') == self._rejected_token:
+            cached = self._cache.load(self._cache_key)
+            if self._rejected_token and isinstance(cached, dict) and cached.get('token') == self._rejected_token:
+                if cached.get('passcode_digest'):   # kept, so that the next task knows its passcode is spent
+                    self._cache.store(self._cache_key, spent_record(cached))
+                else:
                     self._cache.drop(self._cache_key)
+            if passcode_reused(self.config, cached):
+                raise self._passcode_error('this task' if self._passcode_used else 'an earlier task')
             record = self._authenticate()
             self._cache.store(self._cache_key, record)
             return record
@@ -296,12 +294,21 @@ class TokenProvider:
     def _authenticate(self) -> dict:
         """POST {auth_url}/auth/tokens and return the token record for the cache."""
         c = self.config
-        body = {'auth': {'identity': identity_body(c), 'scope': {'project': project_scope(c)}}}
+        if c.passcode and self._passcode_used == passcode_digest(c):
+            raise self._passcode_error('this task')
+        scope = project_scope(c)
+        body = {'auth': dict({'identity': identity_body(c)}, **({'scope': {'project': scope}} if scope else {}))}
         url = str(c.auth_url) + '/auth/tokens' + ('?nocatalog=1' if c.ims_endpoint else '')
         headers = {'X-Auth-Token': c.token} if c.auth_type == 'token' else None
         issued_locally = time.time()
-        response = self._send('POST', url, _encode(body), ok=(200, 201), idempotent=True, authenticated=False,
-                              service='IAM', extra_headers=headers)
+        try:
+            response = self._send('POST', url, _encode(body), ok=(200, 201), idempotent=True, authenticated=False,
+                                  service='IAM', extra_headers=headers)
+        except IMSError as err:
+            raise explain_iam_refusal(err, c)
+        finally:
+            # sent, so spent, whatever IAM answered
+            self._passcode_used = passcode_digest(c)
         token = response.headers.get('X-Subject-Token')
         data = response_json(response, 'IAM')
         info = data.get('token') if isinstance(data, dict) else None
@@ -312,6 +319,7 @@ class TokenProvider:
         if not project.get('id'):
             raise IMSError('IAM returned a token without a project scope', status=response.status_code,
                            method='POST', url=url, service='IAM')
+        check_token_project(c, project)
         # The lifetime comes from IAM, the start from the local clock: a skewed local clock then neither
         # makes fresh tokens look expired nor keeps expired ones alive.
         # Only the image service is kept: the full OTC catalog is large and nothing else is used.
@@ -325,6 +333,15 @@ class TokenProvider:
             select_image_endpoint(catalog, c.interface, c.region_name),
             'catalog': catalog,
         }
+        if c.passcode:
+            record['passcode_digest'] = passcode_digest(c)
+        self.token_source = 'refreshed' if self.token_source != 'none' else 'new'
         self._count('tokens_obtained')
         self._log('obtained a token from IAM for project %s (expires %s)' % (project['id'], info.get('expires_at')))
         return record
+
+    def _passcode_error(self, who: str) -> IMSError:
+        return IMSError('a new token is needed, but auth.passcode was already used by %s to sign in, and a TOTP passcode '
+                        'works only once: give the current code of the MFA device. With token_cache (the default) the '
+                        'token of the first task serves the whole play and every fork until it expires; this task '
+                        'needed a new one because the cached token was missing, expired or rejected' % who)

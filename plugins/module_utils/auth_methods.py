@@ -9,6 +9,7 @@ from __future__ import annotations
 #
 # The configuration was validated by config.resolve_connection(); nothing here checks it again.
 
+import hashlib
 from typing import Any, List, Optional
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
@@ -57,6 +58,26 @@ def identity_body(config: Any) -> dict:
     # method has the same shape. The totp user is named by id (config.py makes user_id mandatory with a passcode).
     return {'methods': ['password', 'totp'], 'password': {'user': user},
             'totp': {'user': {'id': config.user_id, 'passcode': config.passcode}}}
+
+
+def passcode_digest(config: Any) -> Optional[str]:
+    """A digest of the user id and passcode, kept with the token to tell a used passcode; None without one.
+
+    The passcode is spent once IAM saw it, so its digest is no secret worth guarding beyond that."""
+    if not config.passcode:
+        return None
+    return hashlib.sha256(('totp:%s:%s' % (config.user_id, config.passcode)).encode('utf-8')).hexdigest()
+
+
+def passcode_reused(config: Any, record: Any) -> bool:
+    """True when the token record (of an earlier task) was obtained with the passcode of this configuration."""
+    digest = passcode_digest(config)
+    return bool(digest) and isinstance(record, dict) and record.get('passcode_digest') == digest
+
+
+def spent_record(record: dict) -> dict:
+    """What stays in the cache of a rejected token obtained with a passcode: no token, expired, the digest."""
+    return dict(record, token='none: rejected', expires_at=0.0, catalog=[])
 
 
 def project_scope(config: Any) -> Optional[dict]:

@@ -217,7 +217,7 @@ def _check_api_versions(entry: Mapping[str, Any], label: str, prefix: str) -> No
         value = entry.get(key)
         if value is not None and str(value).strip() not in allowed:
             raise _fail('%s%s of %s is %r; this collection speaks %s %s only' % (
-                prefix, key, label, str(value), key.split('_')[0], ' or '.join(allowed)))
+                prefix, key, label, str(value), key.split('_', 1)[0], ' or '.join(allowed)))
 
 
 def apply_profile(entry: Any, label: str, prefix: str = '', region_name: Optional[str] = None) -> Any:

@@ -24,28 +24,36 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.imscloud.sharing.plugins.module_utils.auth_methods import APPLICATION_CREDENTIAL
 from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import apply_profile
 from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import expand_path as _expand_path
 from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import home_dir as _home
 from ansible_collections.imscloud.sharing.plugins.module_utils.clouds import load_cloud
+from ansible_collections.imscloud.sharing.plugins.module_utils.endpoints import IMS_ENDPOINT_ENV
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 
 
 AUTH_KEYS = (
-    'auth_url', 'username', 'user_id', 'password', 'user_domain_name', 'user_domain_id', 'domain_name',
-    'project_id', 'project_name', 'project_domain_name', 'project_domain_id', 'token', 'access_key',
-    'secret_key', 'security_token',
+    'auth_url', 'username', 'user_id', 'password', 'passcode', 'user_domain_name', 'user_domain_id', 'domain_name',
+    'project_id', 'project_name', 'project_domain_name', 'project_domain_id', 'token', 'application_credential_id',
+    'application_credential_name', 'application_credential_secret', 'access_key', 'secret_key', 'security_token',
 )
-SECRET_AUTH_KEYS = ('password', 'token', 'secret_key', 'security_token')
+SECRET_AUTH_KEYS = ('password', 'passcode', 'token', 'application_credential_secret', 'secret_key', 'security_token')
 # The auth keys that are no_log options; access_key is not a secret but identifies the key pair, like a user name.
 NO_LOG_AUTH_KEYS = SECRET_AUTH_KEYS + ('access_key',)
-AUTH_TYPES = ('password', 'token', 'aksk')
-AUTH_TYPE_ALIASES = {'v3password': 'password', 'v3token': 'token'}
+AUTH_TYPES = ('password', 'token', APPLICATION_CREDENTIAL, 'aksk')
+AUTH_TYPE_ALIASES = {'v3password': 'password', 'v3token': 'token', 'applicationcredential': APPLICATION_CREDENTIAL,
+                     'application_credential': APPLICATION_CREDENTIAL}
 CREDENTIAL_KEYS = {
     'password': ('password',),
     'token': ('token',),
+    APPLICATION_CREDENTIAL: ('application_credential_secret', 'application_credential_id', 'application_credential_name'),
     'aksk': ('access_key', 'secret_key', 'security_token'),
 }
+# Credential keys that may be left out (the others of the kind are required).
+OPTIONAL_CREDENTIAL_KEYS = ('security_token', 'application_credential_id', 'application_credential_name')
+# A TOTP passcode of a virtual MFA device: 6 digits on OTC/Huawei IAM and Keystone (8 allowed by RFC 6238).
+_PASSCODE = re.compile(r'^[0-9]{6,8}$')
 # Alternatives: taken together from the first source that sets any of them.
 AUTH_KEY_GROUPS = (
     ('auth_url',),
@@ -54,6 +62,7 @@ AUTH_KEY_GROUPS = (
     ('domain_name',),
     ('project_id', 'project_name'),
     ('project_domain_name', 'project_domain_id'),
+    ('passcode',),
 )
 INTERFACES = ('public', 'internal', 'admin')
 DEFAULT_INTERFACE = 'public'
@@ -61,8 +70,6 @@ DEFAULT_API_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
 # Beyond this a timeout is a typo (and a much longer one overflows the socket layer).
 MAX_API_TIMEOUT = 86400
-# IMS endpoint for AK/SK when ims_endpoint is not given (no catalog without a token).
-AKSK_ENDPOINT_TEMPLATE = 'https://ims.{region_name}.otc.t-systems.com'
 _REGION_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]*$')
 # IAM and Keystone project ids (the scope of every request, X-Project-Id for AK/SK).
 PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
@@ -90,6 +97,7 @@ ENV_AUTH = {
     'username': ('OS_USERNAME',),
     'user_id': ('OS_USER_ID',),
     'password': ('OS_PASSWORD',),
+    'passcode': ('OS_PASSCODE',),
     'user_domain_name': ('OS_USER_DOMAIN_NAME',),
     'user_domain_id': ('OS_USER_DOMAIN_ID',),
     'domain_name': ('OS_DOMAIN_NAME',),
@@ -98,6 +106,9 @@ ENV_AUTH = {
     'project_domain_name': ('OS_PROJECT_DOMAIN_NAME',),
     'project_domain_id': ('OS_PROJECT_DOMAIN_ID',),
     'token': ('OS_TOKEN', 'OS_AUTH_TOKEN'),
+    'application_credential_id': ('OS_APPLICATION_CREDENTIAL_ID',),
+    'application_credential_name': ('OS_APPLICATION_CREDENTIAL_NAME',),
+    'application_credential_secret': ('OS_APPLICATION_CREDENTIAL_SECRET',),
     'access_key': ('OS_ACCESS_KEY',),
     'secret_key': ('OS_SECRET_KEY',),
     'security_token': ('OS_SECURITY_TOKEN',),
@@ -140,6 +151,7 @@ class ConnectionConfig:
     username: Optional[str] = None
     user_id: Optional[str] = None
     password: Optional[str] = None
+    passcode: Optional[str] = None
     user_domain_name: Optional[str] = None
     user_domain_id: Optional[str] = None
     domain_name: Optional[str] = None
@@ -148,6 +160,9 @@ class ConnectionConfig:
     project_domain_name: Optional[str] = None
     project_domain_id: Optional[str] = None
     token: Optional[str] = None
+    application_credential_id: Optional[str] = None
+    application_credential_name: Optional[str] = None
+    application_credential_secret: Optional[str] = None
     access_key: Optional[str] = None
     secret_key: Optional[str] = None
     security_token: Optional[str] = None
@@ -172,7 +187,8 @@ class ConnectionConfig:
     def cache_key(self) -> str:
         """sha256 hex of the identity + scope + endpoint selection and a slow hash of the credential.
 
-        Changes when the password (token, secret key) changes; holds no secret in clear.
+        Changes when the password (token, secret key, application credential secret) changes; holds no secret in
+        clear. The passcode is left out: a new one every 30 s must not force a new sign-in.
         """
         identity = {
             'v': 1,
@@ -191,8 +207,11 @@ class ConnectionConfig:
             'interface': self.interface,
             'ims_endpoint': self.ims_endpoint,
         }
+        if self.auth_type == APPLICATION_CREDENTIAL:
+            identity['application_credential'] = [self.application_credential_id, self.application_credential_name]
         identity_bytes = json.dumps(identity, sort_keys=True).encode('utf-8')
-        credential = {'password': self.password, 'token': self.token, 'aksk': self.secret_key}.get(self.auth_type) or ''
+        credential = {'password': self.password, 'token': self.token, 'aksk': self.secret_key,
+                      APPLICATION_CREDENTIAL: self.application_credential_secret}.get(self.auth_type) or ''
         credential_digest = hashlib.pbkdf2_hmac('sha256', credential.encode('utf-8'), hashlib.sha256(identity_bytes).digest(),
                                                 CACHE_KEY_ITERATIONS)
         return hashlib.sha256(identity_bytes + b'\0' + credential_digest).hexdigest()
@@ -375,13 +394,14 @@ def _choose_auth_type(sources: List[_Source]) -> str:
             return auth_type
         if len(kinds) > 1:
             keys = [source.where(key) for kind in kinds for key in CREDENTIAL_KEYS[kind] if key in source.auth]
-            raise _fail('conflicting credentials in %s: %s are set. Give one kind of credential (password, token, or '
-                        'access_key + secret_key), or set auth_type to choose' % (source.label, ', '.join(keys)))
+            raise _fail('conflicting credentials in %s: %s are set. Give one kind of credential (password, token, '
+                        'application credential, or access_key + secret_key), or set auth_type to choose' % (source.label, ', '.join(keys)))
         if kinds:
             return kinds[0]
-    raise _fail('no credentials: set auth.password (with auth.username or auth.user_id), auth.token, or auth.access_key and '
-                'auth.secret_key; or use cloud (a clouds.yaml entry) or OS_* environment variables (OS_PASSWORD, OS_TOKEN, '
-                'OS_ACCESS_KEY/OS_SECRET_KEY, ...)')
+    raise _fail('no credentials: set auth.password (with auth.username or auth.user_id), auth.token, '
+                'auth.application_credential_secret (with its id or name), or auth.access_key and auth.secret_key; or use '
+                'cloud (a clouds.yaml entry) or OS_* environment variables (OS_PASSWORD, OS_TOKEN, '
+                'OS_APPLICATION_CREDENTIAL_SECRET, OS_ACCESS_KEY/OS_SECRET_KEY, ...)')
 
 
 def _merge_auth(sources: List[_Source], auth_type: str) -> Tuple[Dict[str, str], Dict[str, str]]:
@@ -474,12 +494,38 @@ def _existing_file(value: Any, where: str, what: str) -> str:
     return path
 
 
-def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str, str], sources: List[_Source]) -> None:
-    def hint(key: str) -> str:
-        env = ENV_AUTH.get(key, ())
-        return 'auth.%s%s' % (key, ' (or %s)' % '/'.join(env) if env else '')
+def _hint(key: str) -> str:
+    env = ENV_AUTH.get(key, ())
+    return 'auth.%s%s' % (key, ' (or %s)' % '/'.join(env) if env else '')
 
-    required = [key for key in CREDENTIAL_KEYS[auth_type] if key != 'security_token']
+
+def _validate_method(auth_type: str, values: Dict[str, str], origin: Dict[str, str]) -> None:
+    """The rules of the passcode (password + TOTP) and of the application credential."""
+    if 'passcode' in values:
+        if auth_type != 'password':
+            if origin['passcode'].startswith('OS_'):
+                del values['passcode']   # a leftover of another login in the environment
+            else:
+                raise _fail('%s is the TOTP code of a password sign-in; it cannot be used with auth_type %r'
+                            % (origin['passcode'], auth_type))
+        elif not _PASSCODE.match(values['passcode']):
+            raise _fail('%s must be the 6-digit code of the virtual MFA device (6 to 8 digits); the value given is not'
+                        % origin['passcode'])
+        elif 'user_id' not in values:
+            raise _fail("%s needs %s: IAM's totp method names the user by id (%s is not enough); the id is shown in the "
+                        'console under My Credentials, or by openstack token issue' % (
+                            origin['passcode'], _hint('user_id'), origin.get('username', 'a user name')))
+    if auth_type == APPLICATION_CREDENTIAL and not any(
+            key in values for key in ('application_credential_id', 'application_credential_name')):
+        raise _fail('%s is set but the credential is not named: set %s, or %s with its user' % (
+            origin['application_credential_secret'], _hint('application_credential_id'),
+            _hint('application_credential_name')))
+
+
+def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str, str], sources: List[_Source]) -> None:
+    hint = _hint
+    _validate_method(auth_type, values, origin)
+    required = [key for key in CREDENTIAL_KEYS[auth_type] if key not in OPTIONAL_CREDENTIAL_KEYS]
     missing = [key for key in required if key not in values]
     if missing:
         present = [key for key in CREDENTIAL_KEYS[auth_type] if key in values]
@@ -498,18 +544,38 @@ def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str,
     if 'auth_url' not in values:
         raise _fail('auth_type %r needs %s, the IAM/Keystone URL such as https://iam.eu-de.otc.t-systems.com/v3'
                     % (auth_type, hint('auth_url')))
-    if auth_type == 'password':
+    if auth_type == 'password' or (auth_type == APPLICATION_CREDENTIAL and 'application_credential_id' not in values):
         if 'username' not in values and 'user_id' not in values:
-            raise _fail("auth_type 'password' needs %s or %s" % (hint('username'), hint('user_id')))
+            raise _fail("auth_type %r needs %s or %s" % (auth_type, hint('username'), hint('user_id')))
         if 'user_id' not in values and not any(key in values for key in ('user_domain_name', 'user_domain_id')):
             raise _fail("%s needs the user's domain: set %s, %s or %s" % (
                 origin['username'], hint('user_domain_name'), hint('user_domain_id'), hint('domain_name')))
+    if auth_type == APPLICATION_CREDENTIAL:
+        return   # the credential is scoped to its project; a project given is checked against the token's
     if 'project_id' not in values and 'project_name' not in values:
         raise _fail('auth_type %r needs a project scope (IMS is a project-level service): set %s, or %s with its domain'
                     % (auth_type, hint('project_id'), hint('project_name')))
     if 'project_id' not in values and not any(key in values for key in ('project_domain_name', 'project_domain_id')):
         raise _fail("%s needs the project's domain: set %s, %s or %s" % (
             origin['project_name'], hint('project_domain_name'), hint('project_domain_id'), hint('domain_name')))
+
+
+def _ims_endpoint(params: Mapping[str, Any], environ: Mapping[str, str], auth_type: str, region_name: Optional[str],
+                  region_where: Optional[str]) -> Optional[str]:
+    """ims_endpoint (or $OS_IMS_ENDPOINT); None means: from the catalog (with AK/SK, IAM's catalog for the region)."""
+    value, where = params.get('ims_endpoint'), 'ims_endpoint'
+    if _is_unset(value):
+        value, where = environ.get(IMS_ENDPOINT_ENV), IMS_ENDPOINT_ENV
+    if not _is_unset(value):
+        return _check_url(str(value).strip(), where, 'https://ims.eu-de.otc.t-systems.com')
+    if auth_type == 'aksk':
+        if not region_name:
+            raise _fail("auth_type 'aksk' needs ims_endpoint (or %s), or region_name (or OS_REGION_NAME) to find the "
+                        "endpoint in IAM's catalog or the table of known regions" % IMS_ENDPOINT_ENV)
+        if not _REGION_NAME.match(region_name):
+            raise _fail('%s: %r is not a region name (letters, digits, - and _); give ims_endpoint instead'
+                        % (region_where, region_name))
+    return None
 
 
 def _resolve_identity(sources: List[_Source]) -> Tuple[str, Dict[str, str]]:
@@ -528,33 +594,21 @@ def _resolve_identity(sources: List[_Source]) -> Tuple[str, Dict[str, str]]:
     if 'project_id' in values and not PROJECT_ID_PATTERN.match(values['project_id']):
         raise _fail('%s: %r is not a project id (32 hexadecimal digits); give the project name as auth.project_name '
                     '(with its domain) instead' % (origin['project_id'], values['project_id']))
-    if auth_type == 'aksk':
-        values.pop('auth_url', None)
-    else:
+    # with AK/SK, auth_url is optional: where IAM's catalog is asked for the IMS endpoint
+    if 'auth_url' in values:
         values['auth_url'] = _normalize_auth_url(values['auth_url'], origin['auth_url'])
     return auth_type, values
 
 
-def _resolve_endpoint(params: Mapping[str, Any], sources: List[_Source], auth_type: str) -> Dict[str, Any]:
-    """region_name, interface and ims_endpoint (built from the region for AK/SK: there is no catalog without a token)."""
+def _resolve_endpoint(params: Mapping[str, Any], environ: Mapping[str, str], sources: List[_Source],
+                      auth_type: str) -> Dict[str, Any]:
+    """region_name, interface and ims_endpoint (None: from the token's catalog, or for AK/SK from IAM's, at run time)."""
     region_name, region_where = _first_setting(sources, 'region_name')
     if region_name is not None:
         region_name = str(region_name).strip()
     interface_value, interface_where = _first_setting(sources, 'interface')
     interface = _normalize_interface(interface_value, interface_where) if interface_value is not None else DEFAULT_INTERFACE
-    ims_endpoint = params.get('ims_endpoint')
-    if not _is_unset(ims_endpoint):
-        ims_endpoint = _check_url(str(ims_endpoint).strip(), 'ims_endpoint', 'https://ims.eu-de.otc.t-systems.com')
-    else:
-        ims_endpoint = None
-        if auth_type == 'aksk':
-            if not region_name:
-                raise _fail("auth_type 'aksk' needs ims_endpoint, or region_name (or OS_REGION_NAME) to build it from %s: "
-                            'there is no service catalog without a token' % AKSK_ENDPOINT_TEMPLATE)
-            if not _REGION_NAME.match(region_name):
-                raise _fail('%s: %r cannot be used in %s; give ims_endpoint instead'
-                            % (region_where, region_name, AKSK_ENDPOINT_TEMPLATE))
-            ims_endpoint = AKSK_ENDPOINT_TEMPLATE.format(region_name=region_name)
+    ims_endpoint = _ims_endpoint(params, environ, auth_type, region_name, region_where)
     return dict(region_name=region_name or None, interface=interface, ims_endpoint=ims_endpoint)
 
 
@@ -617,7 +671,7 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
     warnings: List[str] = list(cloud.warnings) if cloud else []
 
     auth_type, values = _resolve_identity(sources)
-    endpoint = _resolve_endpoint(params, sources, auth_type)
+    endpoint = _resolve_endpoint(params, environ, sources, auth_type)
     tls = _resolve_tls(sources, module, warnings)
     limits = _resolve_limits(params, sources)
     return ConnectionConfig(

@@ -7,14 +7,23 @@ from __future__ import annotations
 # catalog answer (GET /v3/auth/catalog, what AK/SK clients such as gophertelekomcloud ask). With a token, the
 # token's own catalog is used instead (auth.py); an explicit ims_endpoint (or OS_IMS_ENDPOINT) always wins.
 
-from typing import Any, List, NamedTuple, Optional, Tuple
+import hashlib
+import json
+import threading
+import time
+from typing import Any, Callable, List, NamedTuple, Optional, Tuple
 from urllib.parse import urlsplit
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.errors import response_json
 
 # The environment variable that sets ims_endpoint, named after the option as OS_REGION_NAME is after region_name.
 IMS_ENDPOINT_ENV = 'OS_IMS_ENDPOINT'
 CATALOG_PATH = '/auth/catalog'
+# How long an endpoint found in IAM's catalog is reused from the cache (catalogs change with deployments, rarely).
+CATALOG_CACHE_SECONDS = 24 * 3600.0
+# The cache file of an endpoint is a token cache record whose "token" says that it holds none.
+NO_TOKEN = 'none: the IMS endpoint of an AK/SK configuration'
 
 
 class KnownCloud(NamedTuple):
@@ -121,3 +130,64 @@ def catalog_of(body: Any) -> list:
     if not isinstance(catalog, list):
         raise IMSError('IAM answered GET /v3/auth/catalog without a "catalog" list', service='IAM')
     return [service for service in catalog if isinstance(service, dict)]
+
+
+class AkskEndpoint:
+    """The IMS endpoint of an AK/SK configuration without ims_endpoint, found once per client.
+
+    Asks IAM's catalog with a signed GET /v3/auth/catalog (at auth_url, else at the region's known IAM), keeps the
+    answer in the token cache (key: access key, region, IAM URL, interface) and falls back to the table.
+    """
+
+    def __init__(self, config: Any, cache: Any, log: Callable[[str], None]) -> None:
+        self.config = config
+        self._cache = cache
+        self._log = log
+        self._lock = threading.Lock()
+        self._endpoint: Optional[str] = None
+        self.iam_url = config.auth_url or known_iam_url(config.region_name)
+
+    def cache_key(self) -> str:
+        c = self.config
+        parts = ['aksk-endpoint', c.access_key, c.region_name, self.iam_url, c.interface]
+        return hashlib.sha256(json.dumps(parts).encode('utf-8')).hexdigest()
+
+    def resolve(self, send: Callable[..., Any], select: Callable[[Any, str, Optional[str]], str]) -> str:
+        """send is the transport's (signed) send; select picks the image endpoint of a catalog list."""
+        if self._endpoint is None:
+            with self._lock:
+                if self._endpoint is None:
+                    self._endpoint = self._cached() or self._discover(send, select)
+        return self._endpoint
+
+    def _cached(self) -> Optional[str]:
+        record = self._cache.load(self.cache_key()) if self._cache is not None else None
+        if record and record.get('token') == NO_TOKEN and record['expires_at'] > time.time() and record.get('endpoint'):
+            self._log('using the IMS endpoint %s found in the catalog earlier' % record['endpoint'])
+            return str(record['endpoint'])
+        return None
+
+    def _discover(self, send: Callable[..., Any], select: Callable[[Any, str, Optional[str]], str]) -> str:
+        c = self.config
+        problem = 'no IAM URL is known for it (set auth.auth_url)'
+        if self.iam_url:
+            try:
+                response = send('GET', self.iam_url + CATALOG_PATH, None, ok=(200,), idempotent=True, service='IAM')
+                endpoint = select(catalog_of(response_json(response, 'IAM')), c.interface, c.region_name)
+            except IMSError as err:
+                problem = str(err)
+            else:
+                if self._cache is not None:
+                    now = time.time()
+                    self._cache.store(self.cache_key(), {'token': NO_TOKEN, 'issued_at': now, 'project_id': c.project_id,
+                                                         'expires_at': now + CATALOG_CACHE_SECONDS, 'endpoint': endpoint})
+                self._log('IAM catalog: the IMS endpoint of %s is %s' % (c.region_name, endpoint))
+                return endpoint
+        try:
+            endpoint = known_ims_endpoint(c.region_name, c.auth_url)
+        except IMSError as err:
+            raise IMSError("IAM's catalog could not tell the IMS endpoint of region %r (%s), and %s"
+                           % (c.region_name, problem, err.message))
+        self._log('the IMS endpoint of %s is %s (table of known regions; the catalog: %s)'
+                  % (c.region_name, endpoint, problem))
+        return endpoint

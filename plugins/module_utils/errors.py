@@ -113,7 +113,9 @@ def parse_error_body(body: Any) -> tuple[str, Optional[str], Optional[str]]:
         # {"error": {"code": "IMG.0024", "message": ...}} (IMS) and {"error": {"code": 401, "message", "title"}} (Keystone)
         message = _first_text(error.get('message'), error.get('title')) or ''
         request_id = request_id or _first_text(error.get('request_id'))
-        return clean_message(message), _service_code(error.get('code')), request_id
+        # OTC IAM adds its own code beside Keystone's body: {"error": {...}, "error_code": "IAM.0061", "error_msg": ...}
+        code = _service_code(error.get('code')) or _service_code(body.get('error_code'))
+        return clean_message(message), code, request_id
     if 'error_code' in body or 'error_msg' in body:
         # API gateway: {"error_code": "APIGW.0301", "error_msg": ..., "request_id": ...}
         return clean_message(body.get('error_msg') or ''), _service_code(body.get('error_code')), request_id

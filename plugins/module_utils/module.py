@@ -35,6 +35,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMS
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import scrub
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import secret_forms
+from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace, resolve_trace
 
 try:
     import_module('requests')
@@ -74,6 +75,8 @@ def connection_argument_spec() -> Dict[str, Any]:
         token_cache=dict(type='bool', default=True, no_log=False),
         retries=dict(type='int', default=5),
         allow_insecure_http=dict(type='bool', default=False),
+        trace=dict(type='bool'),
+        trace_path=dict(type='path'),
     )
 
 
@@ -137,6 +140,8 @@ class IMSModule:
         self.module: AnsibleModule = None  # type: ignore[assignment]  # set by __call__
         self.connection: Optional[ConnectionConfig] = None
         self._client: Optional[IMSClient] = None
+        # the request trace of this run (trace.py); off unless trace, $IMSCLOUD_SHARING_TRACE or -vvv say otherwise
+        self.trace = RequestTrace()
 
     @property
     def params(self) -> Dict[str, Any]:
@@ -152,7 +157,8 @@ class IMSModule:
         if self._client is None:
             if self.connection is None:
                 self.connection = resolve_connection(self.module.params)
-            self._client = self.client_class(self.connection, warn=self.module.warn, log=self.module.debug)
+            self._client = self.client_class(self.connection, warn=self.module.warn, log=self.module.debug,
+                                             trace=self.trace)
         return self._client
 
     def run(self) -> Dict[str, Any]:
@@ -183,6 +189,7 @@ class IMSModule:
 
     def fail(self, err: IMSError) -> None:
         details = {key: value for key, value in err.details.items() if key not in _RESERVED_RESULT_KEYS}
+        details.update(self.trace.result())
         self.module.fail_json(msg=str(err), error=err.to_dict(), **details)
 
     def _unexpected(self, exc: Exception) -> IMSError:
@@ -203,6 +210,7 @@ class IMSModule:
                 if self.connection is None:   # resolved before the invocation was logged, unless that failed
                     self.connection = resolve_connection(self.module.params)
                 self._hide_secrets(self.connection.secrets())
+                self.trace = RequestTrace(*resolve_trace(self.module.params, verbosity=self.module._verbosity))
                 for warning in self.connection.warnings:
                     self.module.warn(warning)
                 result = self.run()
@@ -213,4 +221,4 @@ class IMSModule:
         except IMSError as err:
             self.fail(err)
         else:
-            self.module.exit_json(**result)
+            self.module.exit_json(**dict(result, **self.trace.result()))

@@ -94,6 +94,10 @@ class RequestTrace:
         self.dropped = 0
         self._count = 0
 
+    def set_secrets(self, secrets: Callable[[], Iterable[Optional[str]]]) -> None:
+        """Where the values to scrub from every line come from (the transport's current secrets)."""
+        self._secrets = secrets
+
     def start(self) -> float:
         """A start time for `record` (the trace's own clock)."""
         return self._clock()

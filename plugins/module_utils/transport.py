@@ -42,6 +42,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import clas
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import classify_status
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import parse_retry_after
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import ThrottleGate
+from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace
 from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
@@ -131,6 +132,7 @@ class _Attempts:
         self.retries_done = 0
         self.reauthenticated = False
         self.maybe_processed = False
+        self.reason: Optional[str] = None    # why the attempt now due is a retry (for the request trace)
 
 
 class Transport:
@@ -139,7 +141,7 @@ class Transport:
     def __init__(self, config: ConnectionConfig, warn: Optional[Callable[[str], None]] = None,
                  log: Optional[Callable[[str], None]] = None, *, sleep: Callable[[float], Any] = time.sleep,
                  clock: Callable[[], float] = time.monotonic, rand: Callable[[], float] = random.random,
-                 session: Any = None) -> None:
+                 session: Any = None, trace: Optional[RequestTrace] = None) -> None:
         if requests is None:
             raise IMSError('the Python library requests is required (import failed)',
                            details={'exception': REQUESTS_IMPORT_ERROR})
@@ -165,6 +167,9 @@ class Transport:
             'throttle_waits': 0,       # requests held back while the cloud throttled (429, 503 + Retry-After)
         }
         self.auth = TokenProvider(config, self._send, self._count, self._warn, self._log)
+        # one line per request when the trace is on (IMSModule turns it on); secrets are scrubbed from each line
+        self.trace = trace if trace is not None else RequestTrace()
+        self.trace.set_secrets(self._secrets)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -259,16 +264,22 @@ class Transport:
             if authenticated:
                 headers, token = self.auth.headers_for(method, url, body, headers)
             self._count_request(route)
+            started = self.trace.start()
+            source = self.auth.token_source if token is not None else ('aksk' if authenticated else 'none')
             try:
                 response = self.session.request(method, url, data=body, headers=headers, timeout=self.config.api_timeout,
                                                 verify=self.config.verify, cert=self.config.cert, allow_redirects=False)
             except requests.exceptions.RequestException as exc:
+                self.trace.record(method, url, started, attempt=state.retries_done + 1, reason=state.reason,
+                                  token_source=source, error=type(exc).__name__)
                 verdict = classify_exception(exc, idempotent)
                 if verdict.action == RETRY and state.retries_done < self.retry_policy.retries:
                     state.maybe_processed = state.maybe_processed or verdict.maybe_processed
                     self._pause(method, shown_url, type(exc).__name__, state, self.retry_policy.delay(state.retries_done))
                     continue
                 raise self._transport_error(exc, method, url, service, verdict.action, state.retries_done + 1)
+            self.trace.record(method, url, started, status=response.status_code, headers=response.headers,
+                              attempt=state.retries_done + 1, reason=state.reason, token_source=source)
             if response.status_code == 401 and token is not None and not state.reauthenticated:
                 # the token was revoked or expired early: get a new one once
                 state.reauthenticated = True
@@ -316,6 +327,7 @@ class Transport:
         self._log('retry %d/%d of %s %s after %s, waiting %.2f s'
                   % (state.retries_done + 1, self.retry_policy.retries, method, shown_url, reason, delay))
         state.retries_done += 1
+        state.reason = reason
         self.retry_policy.sleep(delay)
 
     def _status_error(self, response: Any, method: str, url: str, service: str, idempotent: bool,

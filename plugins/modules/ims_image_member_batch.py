@@ -219,6 +219,14 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+request_trace:
+  description:
+    - One line per HTTP request the module sent, in order (method, URL, status, duration, request ID, retry and its
+      reason, where the token came from); see O(trace). Never holds a secret.
+  returned: when O(trace) is on (also after a failure)
+  type: list
+  elements: str
+  sample: ['#1 POST https://iam.eu-de.otc.t-systems.com/v3/auth/tokens, -> 201, 0.412 s, request id 5f0c, token none']
 images:
   description: The images the module worked on, resolved from O(images), in that order.
   returned: always

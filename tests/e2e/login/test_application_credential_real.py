@@ -107,8 +107,8 @@ def test_share_and_read_with_an_application_credential(stack, owner_credential, 
 def test_a_wrong_secret_is_explained(stack, owner_credential, image_id, workspace):
     auth = {'auth_url': stack['auth_url'], 'application_credential_id': owner_credential['id'],
             'application_credential_secret': 'not-the-secret-%s' % uuid.uuid4().hex[:6]}
-    run = workspace.run(play([{'name': 'Wrong secret', INFO: {'auth': auth, 'images': [image_id]}, 'register': 'out',
-                                'ignore_errors': True}]), collect=['out'])
+    task = {'name': 'Wrong secret', INFO: {'auth': auth, 'images': [image_id]}, 'register': 'out', 'ignore_errors': True}
+    run = workspace.run(play([task]), collect=['out'])
     message = run.results['out']['msg']
     assert message.startswith('IAM refused the sign-in of application credential id %s' % owner_credential['id'])
     assert 'returned 401' in message and 'the secret does not belong to the credential' in message

@@ -3,7 +3,9 @@
 """Ways of logging in, through real ansible-playbook runs against the emulator: clouds.yml, OS_IMS_ENDPOINT with
 AK/SK, IAM's refusal explained, and the request trace in the task result (with retried faults)."""
 
+import glob
 import json
+import os
 
 import yaml
 
@@ -13,6 +15,14 @@ INFO = 'imscloud.sharing.ims_image_member_info'
 MEMBER = 'imscloud.sharing.ims_image_member'
 MEMBERS_ROUTE = 'GET /v2/images/{image_id}/members'
 OWNER = USERS['owner-user']
+
+
+def cache_records(workspace):
+    records = []
+    for path in glob.glob(os.path.join(workspace.cache_dir, '*.json')):
+        with open(path, encoding='utf-8') as handle:
+            records.append(json.load(handle))
+    return records
 
 
 def test_clouds_yml_in_the_playbook_directory_is_found(emu, workspace):
@@ -73,7 +83,8 @@ def test_trace_shows_retried_faults_and_the_token_source(emu, workspace):
     assert second and all(line.endswith('token cache') for line in second)
     assert 'auth/tokens' not in ' '.join(second)
     assert 'request_trace' not in run.results['third']
-    issued = [value for value in emu.state().get('tokens', {})]
+    issued = [record['token'] for record in cache_records(workspace)]
+    assert issued and emu.state()['tokens']['issued'] == len(issued) == 1
     for secret in [OWNER['password']] + issued:
         assert secret not in json.dumps(run.results)
 

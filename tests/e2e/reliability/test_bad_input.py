@@ -135,7 +135,7 @@ def connection_cases(url, files):
              ['auth.project_id', 'auth.project_name', 'cannot be resolved']),
         case('AK/SK without endpoint or region', INFO, {'images': ['shareable-01'],
                                                         'auth': dict(aksk, project_id=PROJECT['eu-de_owner'])},
-             ['ims_endpoint', 'region_name', 'https://ims.{region_name}.otc.t-systems.com']),
+             ['ims_endpoint', 'OS_IMS_ENDPOINT', 'region_name']),
         case('password without the user domain', MEMBER, dict(share, auth=without),
              ['auth.username', 'user_domain_name', 'user_domain_id']),
         case('password without a project', MEMBER, dict(share, auth=unscoped),
@@ -147,7 +147,7 @@ def connection_cases(url, files):
         case('auth_url of Keystone v2', MEMBER, dict(share, auth=dict(auth, auth_url='http://127.0.0.1:9/v2.0')),
              ['auth.auth_url', 'http://127.0.0.1:9/v2.0', '/v3']),
         case('unknown auth_type', MEMBER, dict(share, auth_type='kerberos'),
-             ['auth_type', 'kerberos', 'password, token, aksk']),
+             ['auth_type', 'kerberos', 'password, token, v3applicationcredential, aksk']),
         case('unknown interface', MEMBER, dict(share, interface='private'),
              ['interface', 'private', 'public, internal, admin']),
         case('api_timeout not a number', MEMBER, dict(share, api_timeout='fast'), ['api_timeout', 'fast', 'int']),
@@ -166,7 +166,38 @@ def connection_cases(url, files):
              env={'OS_CLIENT_CONFIG_FILE': files['missing']}),
         case('cloud dict with auth', MEMBER, dict(share, cloud={'auth': auth}),
              ['cloud is a dict', 'auth', 'cannot be combined']),
+    ] + login_cases(url, auth, aksk)
+
+
+def login_cases(url, auth, aksk):
+    """The options of issue 17 (application credentials, passcode, profile, OS_IMS_ENDPOINT, the trace)."""
+    app = {'auth_url': url + '/v3', 'application_credential_secret': 'not-shown-1'}
+    mfa = {'auth_url': url + '/v3', 'user_id': 'u-1', 'password': 'not-shown-2', 'project_id': PROJECT['eu-de_owner']}
+    read = {'images': ['shareable-01']}
+    return [
+        case('application credential not named', INFO, dict(read, auth=app),
+             ['auth.application_credential_secret', 'auth.application_credential_id', 'application_credential_name']),
+        case('application credential name without its user', INFO,
+             dict(read, auth=dict(app, application_credential_name='ci')),
+             ["auth_type 'v3applicationcredential'", 'auth.username', 'auth.user_id']),
+        case('passcode not digits', INFO, dict(read, auth=dict(mfa, passcode='12ab56')),
+             ['auth.passcode', '6-digit code', 'MFA']),
+        case('passcode without user_id', INFO,
+             dict(read, auth=dict(password_auth(url, 'owner-user'), passcode='123456')),
+             ['auth.passcode', 'auth.user_id', 'by id']),
+        case('unknown vendor profile', INFO, dict(read, cloud={'profile': 'acme', 'auth': auth}),
+             ['profile', "'acme'", 'otc, otc-swiss']),
+        case('OS_IMS_ENDPOINT not a URL', INFO, dict(read, auth=aksk_with_project(aksk)),
+             ['OS_IMS_ENDPOINT', 'ims.example.test', 'https://'], env={'OS_IMS_ENDPOINT': 'ims.example.test'}),
+        case('trace_path in a missing directory', INFO, dict(read, auth=auth, trace_path='/nonexistent/t.log'),
+             ['trace_path', '/nonexistent', 'does not exist']),
+        case('IMSCLOUD_SHARING_TRACE not a boolean', INFO, dict(read, auth=auth),
+             ['IMSCLOUD_SHARING_TRACE', 'maybe', 'true or false'], env={'IMSCLOUD_SHARING_TRACE': 'maybe'}),
     ]
+
+
+def aksk_with_project(aksk):
+    return dict(aksk, project_id=PROJECT['eu-de_owner'])
 
 
 def write_clouds_files(workspace_path, url):

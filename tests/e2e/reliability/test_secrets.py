@@ -19,12 +19,14 @@ are searched like the rest of the output, and the test checks that they were wri
 import json
 import os
 import re
+import time
 
 import requests
 import yaml
 
 import pytest
 
+from imsemu.totp import passcode_at
 from relsupport import (CONSUMER2_PROJECT, CONSUMER_PROJECT, DOMAIN, IMAGE, SEED, SyslogCapture, memberships, record_figures,
                         secret_forms, seed_with, wait_for_jobs)
 
@@ -40,6 +42,8 @@ CONSUMER2_PASSWORD = 'Pw-consumer2-Lb52 yE8&pS6\u00e9'
 WRONG_PASSWORD = 'Pw-wrong-Uc93\\kD1fJ4'
 OWNER_SECRET_KEY = 'Sk-owner-Wd28gN6bT0aa11bb22cc33dd44ee55ff66'
 CONSUMER_SECRET_KEY = 'Sk-consumer-Rm73hP5cY1aa11bb22cc33dd44ee55ff'
+APP_CREDENTIAL_SECRET = 'Ac-owner-Tg64vB9nX3'
+MFA_PASSWORD = 'Pw-mfa-Jk35sW7qE2'
 
 
 def secret_seed():
@@ -48,6 +52,11 @@ def secret_seed():
         user = dict(user)
         user['password'] = {'owner-user': OWNER_PASSWORD, 'consumer-user': CONSUMER_PASSWORD,
                             'consumer2-user': CONSUMER2_PASSWORD}.get(user['name'], user['password'])
+        if user['name'] == 'mfa-user':
+            user['password'] = MFA_PASSWORD
+        if user.get('application_credentials'):
+            user['application_credentials'] = [dict(credential, secret=APP_CREDENTIAL_SECRET)
+                                               for credential in user['application_credentials']]
         if 'secret_key' in user:
             user['secret_key'] = {'owner-user': OWNER_SECRET_KEY, 'consumer-user': CONSUMER_SECRET_KEY}.get(
                 user['name'], user['secret_key'])
@@ -74,7 +83,16 @@ def secret_plays(emu):
     consumer_aksk = {'access_key': '{{ consumer_access_key }}', 'secret_key': '{{ consumer_secret_key }}',
                      'project_id': C}
     consumer2_token = {'auth_url': url + '/v3', 'token': '{{ consumer2_user_token }}', 'project_id': C2}
+    app_credential = {'auth_url': url + '/v3', 'application_credential_id': '{{ app_credential_id }}',
+                      'application_credential_secret': '{{ app_credential_secret }}'}
+    mfa = {'auth_url': url + '/v3', 'user_id': '{{ mfa_user_id }}', 'password': '{{ mfa_password }}',
+           'passcode': '{{ mfa_passcode }}', 'project_id': '{{ owner_project }}'}
     tasks = [
+        # first: the passcode is valid for a minute at most
+        {'name': 'password + passcode: read', INFO: {'auth': mfa, 'images': ['shareable-01'], 'trace': True},
+         'register': 'result_mfa_info'},
+        {'name': 'application credential: read', 'register': 'result_app_credential_info',
+         INFO: {'auth': app_credential, 'images': ['shareable-01'], 'trace': True}},
         {'name': 'password: share', MEMBER: {'auth': owner_auth, 'image': 'shareable-01', 'members': [C, C2]},
          'register': 'result_password_member'},
         {'name': 'password: batch share', BATCH: {'auth': owner_auth, 'images': ['shareable-02', 'shareable-03'],
@@ -115,7 +133,8 @@ def secret_plays(emu):
 
 # registered as result_<name>: a register name must not be an extra var, which would win over it
 CORE_DEBUG_ARGS_LINE = re.compile(r'^ *\d+ \d+\.\d+: done with _execute_module \(imscloud\.sharing\.')
-REGISTERED = ('password_member', 'password_batch', 'password_info', 'cloud_dict_info', 'cloud_dict_wrong', 'clouds_yaml_member',
+REGISTERED = ('mfa_info', 'app_credential_info', 'password_member', 'password_batch', 'password_info', 'cloud_dict_info',
+              'cloud_dict_wrong', 'clouds_yaml_member',
               'aksk_member', 'aksk_batch', 'aksk_info', 'token_member', 'token_batch', 'token_info',
               'wrong_password', 'wrong_secret_key', 'bad_input')
 
@@ -149,12 +168,16 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     extra_vars = os.path.join(workspace.path, 'clouds', 'extra_vars.yml')
     owner = next(user for user in SEED['users'] if user['name'] == 'owner-user')
     consumer = next(user for user in SEED['users'] if user['name'] == 'consumer-user')
+    mfa_user = next(user for user in SEED['users'] if user['name'] == 'mfa-user')
+    passcode = fresh_passcode(mfa_user['mfa']['totp_secret'])
     with open(extra_vars, 'w', encoding='utf-8') as handle:
         yaml.safe_dump({'owner_password': OWNER_PASSWORD, 'owner_project': SEED['projects'][0]['id'],
                         'owner_access_key': owner['access_key'], 'owner_secret_key': OWNER_SECRET_KEY,
                         'consumer_access_key': consumer['access_key'], 'consumer_secret_key': CONSUMER_SECRET_KEY,
                         'consumer2_user_token': consumer2_user_token, 'wrong_password': WRONG_PASSWORD,
-                        'clouds_yaml': clouds_yaml}, handle)
+                        'clouds_yaml': clouds_yaml, 'app_credential_id': owner['application_credentials'][0]['id'],
+                        'app_credential_secret': APP_CREDENTIAL_SECRET, 'mfa_user_id': mfa_user['id'],
+                        'mfa_password': MFA_PASSWORD, 'mfa_passcode': passcode}, handle)
     env = workspace.env(ANSIBLE_DEBUG='1', ANSIBLE_LOG_PATH=workspace.log_path, ANSIBLE_KEEP_REMOTE_FILES='0')
 
     syslog = SyslogCapture()
@@ -180,12 +203,14 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     cache_files = sorted(files_below(workspace.cache_dir))
     records = dict((path, json.loads(read_bytes(path))) for path in cache_files if path.endswith('.json'))
     issued = [record['token'] for record in records.values()]
-    # every token IAM issued during the play is accounted for (password owner, token consumer2)
-    assert len(set(issued)) == len(issued) == stats['tokens_issued'] == 2, (stats, cache_files)
+    # every token IAM issued during the play is accounted for (password owner, token consumer2, MFA user, application
+    # credential)
+    assert len(set(issued)) == len(issued) == stats['tokens_issued'] == 4, (stats, cache_files)
     user_secrets = {'owner password': OWNER_PASSWORD, 'consumer password': CONSUMER_PASSWORD,
                     'consumer2 password': CONSUMER2_PASSWORD, 'wrong password': WRONG_PASSWORD,
                     'owner secret key': OWNER_SECRET_KEY, 'consumer secret key': CONSUMER_SECRET_KEY,
-                    'consumer2 user token': consumer2_user_token}
+                    'consumer2 user token': consumer2_user_token, 'application credential secret': APP_CREDENTIAL_SECRET,
+                    'MFA password': MFA_PASSWORD}
     secrets = dict(user_secrets, **dict(('issued token %d' % n, token) for n, token in enumerate(issued)))
 
     # ansible-core's debug line with the module arguments (see the module docstring), one per module run
@@ -201,6 +226,9 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
         places['cache file name ' + path] = os.path.basename(path).encode()
     leaks = sorted('%s in %s (as %r)' % (what, where, form) for where, data in places.items()
                    for what, value in secrets.items() for form in secret_forms(value) if form in data)
+    # the passcode: 6 digits, so only where no digit or decimal point is next to it (not inside a pid or a time)
+    passcode_pattern = re.compile(br'(?<![0-9.])' + passcode.encode() + br'(?![0-9])')
+    leaks += sorted('passcode in %s' % where for where, data in places.items() if passcode_pattern.search(data))
     invoked = INVOKED.findall(system_log)
     record_figures('secrets', places=len(places), bytes=sum(len(data) for data in places.values()),
                    secrets=len(secrets), tasks=len(REGISTERED), leaks=len(leaks),
@@ -219,9 +247,20 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     assert sum('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in line for line in core_dumps) == len(REGISTERED) - 1, core_dumps
     # each cache record: the token and what to use it for, nothing secret besides it
     for path, record in records.items():
-        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog', 'capabilities'}, record
+        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog', 'capabilities',
+                               'passcode_digest'}, record
     # the failures are reported, with the secret masked or absent
     assert results['wrong_password']['error']['status'] == 401
     assert results['wrong_secret_key']['error']['status'] == 401
     assert results['cloud_dict_wrong']['error']['status'] == 401
     assert 'projects: invalid project id(s)' in results['bad_input']['msg']
+    # the request trace was returned, and holds no secret either (it is part of the registered results searched)
+    assert results['mfa_info']['request_trace'] and results['app_credential_info']['request_trace']
+
+
+def fresh_passcode(secret):
+    """The MFA user's passcode of a time step that has just begun, so that it is still valid when the task runs."""
+    now = time.time()
+    if now % 30 > 5:
+        time.sleep(30 - now % 30 + 0.2)
+    return passcode_at(secret, time.time())

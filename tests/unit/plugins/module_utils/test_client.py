@@ -307,8 +307,10 @@ def test_iam_401_is_reported_with_iams_message_and_not_retried(mock, make_client
     err = caught.value
     assert len(mock.calls) == 1
     assert (err.status, err.request_id, err.service) == (401, 'iam-req-9', 'IAM')
-    assert str(err) == ('IAM request failed: POST %s returned 401 Unauthorized (request id iam-req-9): '
-                        'The username or password is wrong.' % TOKENS)
+    # who signed in where, then IAM's own answer (the causes: tests/unit/plugins/module_utils/test_auth_methods.py)
+    assert ('IAM request failed: POST %s returned 401 Unauthorized (request id iam-req-9): '
+            'The username or password is wrong.' % TOKENS) in str(err)
+    assert str(err).startswith('IAM refused the sign-in of user ')
     assert PASSWORD not in all_text(mock, rec, err)
 
 
@@ -524,7 +526,8 @@ def test_aksk_uses_ims_endpoint_and_fails_on_401_without_reauth(mock, make_clien
 
 @pytest.mark.parametrize('auth, params, message', [
     ({'access_key': 'AK', 'secret_key': 'SK-SECRET-123'}, {'region_name': 'eu-de'}, 'needs auth.project_id'),
-    ({'access_key': 'AK', 'secret_key': 'SK-SECRET-123', 'project_id': PROJECT}, {}, 'needs ims_endpoint, or region_name'),
+    ({'access_key': 'AK', 'secret_key': 'SK-SECRET-123', 'project_id': PROJECT}, {},
+     r'needs ims_endpoint \(or OS_IMS_ENDPOINT\), or region_name'),
 ])
 def test_aksk_needs_project_and_endpoint(mock, tmp_path, rec, auth, params, message):
     with pytest.raises(IMSError, match=message):

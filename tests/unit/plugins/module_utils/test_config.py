@@ -131,11 +131,12 @@ def test_token_auth(paths):
     assert cfg.password is None
 
 
-def test_aksk_auth_with_region_uses_endpoint_template(paths):
+def test_aksk_auth_with_region_leaves_the_endpoint_to_the_catalog(paths):
+    # the endpoint is found at run time (IAM's catalog, else the table: test_endpoints.py, test_login_methods.py)
     cfg = resolve_connection({'auth': {'access_key': 'AK1', 'secret_key': SECRET_KEY, 'project_id': PROJECT,
                                        'security_token': 'sts-token'}, 'region_name': 'eu-nl'}, paths.env())
     assert cfg.auth_type == 'aksk'
-    assert cfg.ims_endpoint == 'https://ims.eu-nl.otc.t-systems.com'
+    assert (cfg.ims_endpoint, cfg.region_name) == (None, 'eu-nl')
     assert (cfg.access_key, cfg.secret_key, cfg.security_token) == ('AK1', SECRET_KEY, 'sts-token')
     assert cfg.auth_url is None
 
@@ -238,7 +239,7 @@ def test_auth_type_from_environment_not_consulted_when_module_has_credential(pat
 def test_unknown_auth_type_is_named_with_allowed_values(paths):
     message = error_of({}, paths.env(OS_AUTH_TYPE='v3oidcpassword', OS_PASSWORD=PASSWORD))
     assert "OS_AUTH_TYPE: 'v3oidcpassword' is not supported" in message
-    assert 'password, token, aksk' in message
+    assert 'password, token, v3applicationcredential, aksk' in message
 
 
 def test_aksk_without_project_id(paths):
@@ -254,14 +255,14 @@ def test_aksk_with_project_name_only_explains(paths):
 
 def test_aksk_without_endpoint_or_region(paths):
     message = error_of({'auth': {'access_key': 'AK', 'secret_key': SECRET_KEY, 'project_id': PROJECT}}, paths.env())
-    assert 'needs ims_endpoint, or region_name' in message
-    assert 'https://ims.{region_name}.otc.t-systems.com' in message
+    assert 'needs ims_endpoint (or OS_IMS_ENDPOINT), or region_name (or OS_REGION_NAME)' in message
+    assert "IAM's catalog or the table of known regions" in message
 
 
 def test_aksk_with_region_unusable_in_a_host_name(paths):
     message = error_of({'auth': {'access_key': 'AK', 'secret_key': SECRET_KEY, 'project_id': PROJECT},
                         'region_name': 'eu de/x'}, paths.env())
-    assert "region_name: 'eu de/x' cannot be used" in message
+    assert "region_name: 'eu de/x' is not a region name" in message
 
 
 def test_aksk_half_a_key_pair(paths):
@@ -803,9 +804,9 @@ def test_cloud_entry_settings_and_aliases(paths):
 
 
 def test_cloud_entry_unknown_auth_key_names_the_file(paths):
-    path = write_clouds(paths.cwd, {'dev': {'auth': password_auth(application_credential_id='x')}})
+    path = write_clouds(paths.cwd, {'dev': {'auth': password_auth(application_credential_ref='x')}})
     message = error_of({'cloud': 'dev'}, paths.env())
-    assert message.startswith("auth of cloud 'dev' (%s) has unknown key(s): application_credential_id." % path)
+    assert message.startswith("auth of cloud 'dev' (%s) has unknown key(s): application_credential_ref." % path)
 
 
 def test_cloud_entry_errors_name_the_cloud_and_file(paths):

@@ -88,7 +88,7 @@ def warning_texts(result):
 class FakeClient:
     instances = []
 
-    def __init__(self, config, warn=None, log=None):
+    def __init__(self, config, warn=None, log=None, trace=None):
         self.config = config
         self.warn = warn
         self.log = log
@@ -305,7 +305,8 @@ def test_doc_fragment_matches_the_argument_spec():
 def test_secrets_are_no_log():
     spec = connection_argument_spec()
     secret_suboptions = {name for name, option in spec['auth']['options'].items() if option.get('no_log')}
-    assert secret_suboptions == {'password', 'token', 'access_key', 'secret_key', 'security_token'}
+    assert secret_suboptions == {'password', 'passcode', 'token', 'application_credential_secret', 'access_key',
+                                 'secret_key', 'security_token'}
     assert not spec['auth'].get('no_log')
 
 

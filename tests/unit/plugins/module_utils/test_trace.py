@@ -110,9 +110,9 @@ def test_threads_give_whole_numbered_lines():
     trace = RequestTrace(True)
 
     def work():
-        for _ in range(50):
+        for _number in range(50):
             trace.record('GET', 'https://ims.example/v2/images', trace.start(), status=200, token_source='cache')
-    threads = [threading.Thread(target=work) for _ in range(8)]
+    threads = [threading.Thread(target=work) for _number in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -123,7 +123,7 @@ def test_threads_give_whole_numbered_lines():
 
 def test_long_traces_are_cut():
     trace = RequestTrace(True)
-    for _ in range(MAX_LINES + 3):
+    for _number in range(MAX_LINES + 3):
         trace.record('GET', 'https://ims.example/', trace.start(), status=200)
     lines = trace.lines
     assert len(lines) == MAX_LINES + 1

@@ -337,7 +337,8 @@ def test_return_documents_exactly_the_keys_of_both_views(http):
     for result in (owner, recipient):
         keys = set(result) - internal
         # selection is returned only when the images were not named
-        assert keys == set(documented) - {'selection'}, sorted(keys ^ set(documented))
+        # request_trace only when the trace is on
+        assert keys == set(documented) - {'selection', 'request_trace'}, sorted(keys ^ set(documented))
         _check_documented(dict((k, result[k]) for k in keys), documented, 'result')
 
     image_doc = documented['images']['contains']
