@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# The performance benchmark (issue #9): starts the emulator on 127.0.0.1 with the issue's latency profile (IAM token
+# The performance benchmark (issues #9, #15, #19, #20): starts the emulator on 127.0.0.1 with the issue's latency profile (IAM token
 # 300 ms, IMS request 40 ms, batch job 2 s), runs every scenario through real ansible-playbook runs, prints the table,
 # and writes docs/performance.md (raw results: tests/benchmarks/results/latest.json). The emulator is stopped on exit.
 #
-#   ./scripts/benchmark.sh                        the full run, ~15 min on 2 CPUs (10 of them: scenario 4's 1000 uri items)
+#   ./scripts/benchmark.sh                        the full run, ~17 min on 2 quiet CPUs (10 of them: scenario 4's 1000 uri items)
 #   ./scripts/benchmark.sh --baseline-sample 5    quick: the loop scenarios 3, 4 and 6u on 5 images, extrapolated
 #   ./scripts/benchmark.sh --help                 every option
 set -euo pipefail

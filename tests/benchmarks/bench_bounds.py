@@ -100,10 +100,10 @@ def _job_physical_text(p, auth=True, names=False):
                p.job, p.ims))
 
 
-def _fastest(p, jobs, native, jobs_text, native_text):
+def _fastest(p, jobs, native, jobs_text, native_text, job_api=True):
     """The physical floor of work the cloud can do either way: the faster of its job and native forms (the job form
-    only without a native executor)."""
-    if p.concurrency and native < jobs:
+    only without a native executor, the native form only on a cloud without the job API)."""
+    if not job_api or (p.concurrency and native < jobs):
         return native, 'native: ' + native_text
     return jobs, 'jobs: ' + jobs_text
 
@@ -116,10 +116,11 @@ def _names_cost(p, images, listings):
     return listings * p.ims, '%d listing page(s) one after another' % listings
 
 
-def batch_share(p, images, projects, by_name=False, cold_cache=True, executor='jobs', listings=None):
+def batch_share(p, images, projects, by_name=False, cold_cache=True, executor='jobs', listings=None, job_api=True):
     """ims_image_member_batch sharing from nothing: auth, reads, then jobs (submissions, the job, its observation)
     or native calls (ceil(pairs / concurrency) waves), as `executor` says ran. by_name: the images are names,
-    resolved with `listings` listing requests (as measured)."""
+    resolved with `listings` listing requests (as measured). job_api: the cloud has the IMS batch API (not plain
+    Glance)."""
     subs, pairs = p.submissions(images, projects), images * projects
     auth = p.iam if cold_cache else 0.0
     names, names_text = _names_cost(p, images, listings) if by_name else (0.0, '')
@@ -145,7 +146,7 @@ def batch_share(p, images, projects, by_name=False, cold_cache=True, executor='j
                               _job_physical_text(p, cold_cache, by_name),
                               '%sread RTT %g%s + %s x %g' % ('token %g + ' % p.iam if cold_cache else '', p.ims,
                                                              ' + listing RTT %g' % p.ims if by_name else '',
-                                                             p.native_text(pairs), p.ims))
+                                                             p.native_text(pairs), p.ims), job_api)
     return _bound(issue, configured, formula, modelled, physical, text)
 
 
@@ -222,8 +223,9 @@ def identities_batch(p, images, projects, identities, executor='jobs'):
 
 
 def native_batch(p, images, projects):
-    """G1: one batch task on plain Glance: token, member reads, then every pair's POST on the native pool."""
-    return batch_share(p, images, projects, executor='native')
+    """G1: one batch task on plain Glance (no job API): token, member reads, then every pair's POST on the native
+    pool."""
+    return batch_share(p, images, projects, executor='native', job_api=False)
 
 
 def small_change(p, projects, executor):

@@ -185,12 +185,16 @@ def previous_results(markdown):
     found['generated'] = match.group(1) if match else None
     match = re.search(r'- Commit: ([0-9a-f]+)', markdown)
     found['commit'] = match.group(1) if match else None
+    match = re.search(r'Load average \(1, 5, 15 min\) before the run: (\[[^]]*\])', markdown)
+    found['load_before'] = match.group(1) if match else None
     for key in ('3', '5'):
         carried = re.search(r'Scenario %s before/after \(issue #15\): ([0-9.]+) s of tasks in the report of ([^(]+UTC) '
-                            r'\(commit ([0-9a-f]+|None)\)' % key, markdown)
+                            r'\(commit ([0-9a-f]+|None)[;)]' % key, markdown)
         if carried:
             found['tasks'][key] = float(carried.group(1))
             found['generated'], found['commit'] = carried.group(2), carried.group(3)
+            load = re.search(r'load average then (\[[^]]*\])', markdown)
+            found['load_before'] = load.group(1) if load else None
             continue
         row = re.search(r'^\| %s \| [0-9.]+\*? \| ([0-9.]+)\*? \|' % key, markdown, re.M)
         if row:

@@ -176,8 +176,14 @@ def _growth_target(report):
                          % (g['images'], g['projects'], g['images'], g['writes_planned'],
                             'job(s)' if g['executor'] == 'jobs' else 'native call(s)', routes(g['stats'])))
     if largest['peak_rss_mb'] >= 150:
-        cause.append('%dx%d peaks at %.1f MB in the module process (the member lists, the plan and a result that '
-                     'lists every pair).' % (largest['images'], largest['projects'], largest['peak_rss_mb']))
+        cause.append('%dx%d peaks at %.1f MB in the module process (%d module process(es)).'
+                     % (largest['images'], largest['projects'], largest['peak_rss_mb'], largest['module_processes']))
+        planning, settings = report['planning'], report['settings']
+        if (settings['plan_images'], settings['plan_projects']) == (largest['images'], largest['projects']):
+            cause.append('Planning the same size in check mode peaks at %.1f MB (the member lists and the plan), so '
+                         'executing the plan adds %.1f MB: what the executor keeps per pair (the applied pairs, the '
+                         'job records) and the result that lists every pair.'
+                         % (planning['peak_rss_kib'] * 1024 / MB, largest['peak_rss_mb'] - planning['peak_rss_kib'] * 1024 / MB))
     return _target('TG', text, measured, planned and largest['peak_rss_mb'] < 150, ' '.join(cause))
 
 
@@ -293,10 +299,16 @@ def findings(report):
     for key in ('3', '5'):
         before = (previous.get('tasks') or {}).get(key)
         if before:
-            notes.append('Scenario %s before/after (issue #15): %.2f s of tasks in the report of %s (commit %s), '
-                         '%.2f s%s now.' % (key, before, previous.get('generated'), previous.get('commit'),
-                                            effective(rows[key], 'tasks_time'),
-                                            ' (extrapolated)' if rows[key].get('extrapolated') else ''))
+            row = rows[key]
+            notes.append(
+                'Scenario %s before/after (issue #15): %.2f s of tasks in the report of %s (commit %s; load average '
+                'then %s), %.2f s%s now (load average %s before this run, %s right after the scenario); the code\'s '
+                'request schedule now takes %.2f s under the profile (%s), at most %d requests at once. Times taken at '
+                'different loads compare the machines as much as the code.'
+                % (key, before, previous.get('generated'), previous.get('commit'), previous.get('load_before'),
+                   effective(row, 'tasks_time'), ' (extrapolated)' if row.get('extrapolated') else '',
+                   report['machine'].get('load_before'), (row.get('load') or ['?'])[0], row['bound']['modelled'],
+                   row['bound']['formula'], row['stats']['max_in_flight']))
     for entry in report.get('skipped') or []:
         notes.append('Scenario %s not run: not available: %s' % (entry['key'], entry['reason']))
     return notes

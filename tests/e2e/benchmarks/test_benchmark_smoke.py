@@ -15,6 +15,7 @@ if BENCH_DIR not in sys.path:
     sys.path.insert(0, BENCH_DIR)
 
 import bench_render  # noqa: E402  pylint: disable=wrong-import-position
+import bench_report  # noqa: E402  pylint: disable=wrong-import-position
 import benchmark  # noqa: E402  pylint: disable=wrong-import-position
 
 IMAGES, PROJECTS, HOSTS, SAMPLE = 3, 2, 2, 2
@@ -225,3 +226,16 @@ def test_report_renders_every_row_and_target(report):
             + markdown.count('| **not available** |')) == len(TARGETS)
     assert '## Machine' in markdown and report['machine']['cpus'] >= 1
     assert 'MII' not in markdown and 'password' not in markdown.lower()
+
+
+def test_the_before_of_scenarios_3_and_5_comes_from_the_report_replaced_and_is_carried_forward(report):
+    old = ('Run of 2026-11-23 12:15 UTC. Sizes: N = 50 images\n\n| # | wall s | tasks s |\n|---|---|---|\n'
+           '| 3 | 88.48 | 87.59 | 1 |\n| 5 | 11.09 | 9.85 | 1 |\n'
+           '- Load average (1, 5, 15 min) before the run: [1.31, 4.95, 5.1]; after: [3.42, 3.69, 4.06]\n'
+           '- Commit: 60f65e4; the emulator\n')
+    before = bench_report.previous_results(old)
+    assert before == {'generated': '2026-11-23 12:15 UTC', 'commit': '60f65e4', 'tasks': {'3': 87.59, '5': 9.85},
+                      'load_before': '[1.31, 4.95, 5.1]'}
+    # the next report states that before, and the one after it still finds the first one
+    markdown = bench_render.render_markdown(dict(report, previous=before))
+    assert bench_report.previous_results(markdown) == before
