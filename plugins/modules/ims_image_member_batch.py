@@ -132,7 +132,7 @@ notes:
     first, then less often (docs/guides/native-vs-batch.md).
   - B(Failures.) A failing job or native call does not stop the others. The task fails at the end, after reading the
     members again (jobs), and reports RV(applied) and RV(not_applied) pairs, RV(errors) (native) and the job's error
-    code and reason, with what to do about known causes. RV(changed) is true only when at least one pair was really
+    code and reason, with what to do about known causes. C(changed) is true only when at least one pair was really
     changed. A job that failed only because its pairs were already in place counts as a success.
   - B(Before any write) the task fails when the plan cannot work - the owner project in O(projects), private images
     on plain Glance without O(set_shared_visibility), more members than the member quota allows (IMS 256, full-ECS
@@ -433,7 +433,7 @@ errors:
       description: The error, with what to do about it.
       type: str
     error:
-      description: The error's fixed keys, as the RV(error) of a failed task.
+      description: The error's fixed keys, as the C(error) of a failed task.
       type: dict
     hint:
       description: What to do about it (the advice catalogue); null when there is nothing to add.
@@ -459,7 +459,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils import executor
 from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
-from ansible_collections.imscloud.sharing.plugins.module_utils.images import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import JobRun
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import settle_pending_jobs
