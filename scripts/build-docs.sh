@@ -22,8 +22,21 @@ trap 'rm -rf "$TMP"' EXIT
 make_collection_link_tree "$TMP/tree"
 mkdir -p "$TMP/modules" "$TMP/rst"
 chmod 700 "$TMP/modules"
-ANSIBLE_COLLECTIONS_PATH="$TMP/tree" "$VENV/bin/antsibull-docs" collection --use-current --squash-hierarchy \
+ANSIBLE_COLLECTIONS_PATH="$TMP/tree" "$VENV/bin/antsibull-docs" collection --use-current --squash-hierarchy --fail-on-error \
   --output-format simplified-rst --dest-dir "$TMP/modules" imscloud.sharing >/dev/null
+# antsibull-docs leaves out, with no error, a role whose argument_specs.yml does not load: every plugin needs its page
+missing_pages=()
+for module in plugins/modules/*.py; do
+  [ -f "$TMP/modules/$(basename "$module" .py)_module.rst" ] || missing_pages+=("module $(basename "$module" .py)")
+done
+for role in roles/*/meta/argument_specs.yml; do
+  role="$(basename "$(dirname "$(dirname "$role")")")"
+  [ -f "$TMP/modules/${role}_role.rst" ] || missing_pages+=("role $role")
+done
+if [ "${#missing_pages[@]}" -gt 0 ]; then
+  echo "antsibull-docs wrote no page for: ${missing_pages[*]} (ansible-doc -t module|role imscloud.sharing.NAME says why)" >&2
+  exit 1
+fi
 # antsibull-docs also copies the extra docs there (docsite/): on GitHub, point at the Markdown guides instead
 rm -rf "$TMP/modules/docsite"
 sed -i -E 's#<docsite/([a-z0-9_-]+)\.rst>#<../guides/\1.md>#' "$TMP/modules/index.rst"
