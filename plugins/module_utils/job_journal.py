@@ -47,8 +47,8 @@ class JobJournal:
             self._cache.drop(self._key)
             return
         expires = max(entry['submitted_at'] for entry in entries) + MAX_AGE
-        self._cache.store(self._key, {'token': _MARK, 'expires_at': expires, 'project_id': self._project_id,
-                                         'jobs': entries})
+        record = {'token': _MARK, 'expires_at': expires, 'project_id': self._project_id, 'jobs': entries}
+        self._cache.store(self._key, record)
 
     def _update(self, change: Callable[[list], list]) -> None:
         if self._cache is None:

@@ -251,6 +251,29 @@ status_changed:
       description: Status after the run.
       type: str
       sample: accepted
+unverified:
+  description:
+    - Recipient side, check mode. True when the image is not shared with the project yet (an earlier task of the play
+      would share it, but check mode did not), so the answer is predicted from a new, pending share, not verified.
+  returned: always
+  type: bool
+  sample: false
+unverified_images:
+  description: The image RV(unverified) is about, with why it could not be verified (empty otherwise).
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+  contains:
+    id:
+      description: The image id (null for a name that could not be looked up).
+      type: str
+    name:
+      description: The image name, when known.
+      type: str
+    reason:
+      description: Why the image could not be verified.
+      type: str
 errors:
   description:
     - Owner side, when member calls failed. One entry per failed add or remove; the other calls went out all the
@@ -366,7 +389,9 @@ class ImageMemberModule(IMSModule):
 
     def _resolve(self, side):
         try:
-            return image_api.resolve_images(self.client, [self.params['image']], side).images[0]
+            # check mode across tasks: a recipient may not see yet what an earlier task of the play would share
+            resolution = image_api.resolve_images(self.client, [self.params['image']], side,
+                                                  check_mode=self.check_mode and side == 'recipient')
         except IMSError as err:
             if 'matching_ids' in err.details:
                 raise
@@ -380,10 +405,15 @@ class ImageMemberModule(IMSModule):
                     'name (an exact match) or id' % project_id)
             raise err.with_context('image %s is not shared with project %s (or does not exist)'
                                    % (self.params['image'], project_id), hint)
+        for warning in resolution.warnings:
+            self.module.warn(warning)
+        return resolution.images[0]
 
     def _report(self, image, changes, before_members, after_members, before_visibility, after_visibility):
         result = dict(changed=bool(changes), image={'id': image.get('id'), 'name': image.get('name')},
-                      members=members_view(after_members))
+                      members=members_view(after_members), unverified=bool(image.get('unverified')),
+                      unverified_images=[dict((key, image.get(key)) for key in ('id', 'name', 'reason'))]
+                      if image.get('unverified') else [])
         result.update(summarize_changes(changes))
         if self.module._diff:
             result['diff'] = membership_diff(image, before_members, after_members, before_visibility, after_visibility)
@@ -398,7 +428,8 @@ class ImageMemberModule(IMSModule):
         except IMSError as err:
             # the keys documented as always returned are there after a failure too
             empty = dict(changed=False, image={'id': None, 'name': self.params['image']}, members=[], added=[],
-                         removed=[], status_changed=[], visibility_changed=False)
+                         removed=[], status_changed=[], visibility_changed=False, unverified=False,
+                         unverified_images=[])
             raise err.with_context(**dict((key, value) for key, value in empty.items() if key not in err.details))
 
     # ------------------------------------------------------------------ owner side
@@ -484,11 +515,23 @@ class ImageMemberModule(IMSModule):
 
     # ------------------------------------------------------------------ recipient side
 
+    def _unverified(self, image, member_id):
+        """Check mode: an image not shared with the caller yet is predicted as the share an earlier task would make."""
+        if image.get('unverified'):
+            return image
+        predicted = image_api.unverified_image(image['id'], member_id, 'its member list does not show the project')
+        predicted['name'] = image.get('name')
+        self.module.warn(image_api.unverified_warning(predicted))
+        return predicted
+
     def _run_recipient(self):
         p = self.params
         image = self._resolve('recipient')
         member_id = validate_project_id('member', p['member']) if p['member'] else self.client.project_id
-        current = self.client.get_member(image['id'], member_id)
+        current = None if image.get('unverified') else self.client.get_member(image['id'], member_id)
+        if current is None and self.check_mode and member_id == self.client.project_id:
+            image = self._unverified(image, member_id)
+            current = {'member_id': member_id, 'status': image_api.PREDICTED_MEMBER_STATUS}
         if current is None:
             if member_id == image.get('owner'):
                 detail = ('project %s owns the image; a status belongs to the projects the image is shared with. '

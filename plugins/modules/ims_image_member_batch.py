@@ -132,7 +132,7 @@ notes:
     first, then less often (docs/guides/native-vs-batch.md).
   - B(Failures.) A failing job or native call does not stop the others. The task fails at the end, after reading the
     members again (jobs), and reports RV(applied) and RV(not_applied) pairs, RV(errors) (native) and the job's error
-    code and reason, with what to do about known causes. RV(changed) is true only when at least one pair was really
+    code and reason, with what to do about known causes. C(changed) is true only when at least one pair was really
     changed. A job that failed only because its pairs were already in place counts as a success.
   - B(Before any write) the task fails when the plan cannot work - the owner project in O(projects), private images
     on plain Glance without O(set_shared_visibility), more members than the member quota allows (IMS 256, full-ECS
@@ -384,6 +384,29 @@ after:
   returned: always
   type: dict
   sample: {5e0fcd5c-8d2f-4a4e-9f5b-2d3c6f7a8b90: [9c61004714024f9586705d090530f9fa]}
+unverified:
+  description:
+    - Recipient side, check mode. True when an image is not shared with the project yet (an earlier task of the play
+      would share it, but check mode did not), so its answer is predicted, not verified; see RV(unverified_images).
+  returned: always
+  type: bool
+  sample: false
+unverified_images:
+  description: The images RV(unverified) is about, with why each could not be verified.
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+  contains:
+    id:
+      description: The image id (null for a name that could not be looked up).
+      type: str
+    name:
+      description: The image name, when given by name.
+      type: str
+    reason:
+      description: Why the image could not be verified.
+      type: str
 executor:
   description: Which executor ran the plan, and why (the O(api) rule). C(name) is null when nothing had to change.
   returned: always
@@ -418,7 +441,7 @@ errors:
       description: The error, with what to do about it.
       type: str
     error:
-      description: The error's fixed keys, as the RV(error) of a failed task.
+      description: The error's fixed keys, as the C(error) of a failed task.
       type: dict
     hint:
       description: What to do about it (the advice catalogue); null when there is nothing to add.
@@ -444,7 +467,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils import executor
 from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
-from ansible_collections.imscloud.sharing.plugins.module_utils.images import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import JobRun
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import settle_pending_jobs
@@ -517,6 +539,7 @@ class ImsImageMemberBatch(IMSModule):
     def run(self):
         parsed = self._parse()
         result = {'changed': False, 'images': [], 'plan': [], 'jobs': [], 'before': {}, 'after': {},
+                  'unverified': False, 'unverified_images': [],
                   'executor': {'name': None, 'reason': None}, 'applied': [], 'not_applied': [], 'errors': []}
         result.update({'added': [], 'removed': []} if parsed['owner'] else {'status_changed': []})
         try:
@@ -527,7 +550,8 @@ class ImsImageMemberBatch(IMSModule):
 
     def _run(self, parsed, result):
         p = self.params
-        images = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
+        resolution = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
+        images = resolution.images
         result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in images]
         caller = self.client.project_id
         if parsed['owner'] and p['state'] == 'present':
@@ -538,9 +562,11 @@ class ImsImageMemberBatch(IMSModule):
                              self.client.endpoint, caller, warn=self.module.warn)
         if not self.check_mode and p['wait']:
             settle_pending_jobs(self.client, journal, image_ids, p['timeout'], self.module.warn)
-        task = _Task(self, parsed, images, project_id)
+        task = _Task(self, parsed, resolution, project_id)
         task.read_and_plan()
         result['before'], result['plan'] = task.before, task.plan
+        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in task.images]
+        result.update(resolution.result_fields())
         name, reason = None, 'nothing to change'
         if task.plan:
             name, reason = executor.choose_api(p['api'], task.batch_api(p['api']), executor.pair_count(task.plan),
@@ -565,10 +591,12 @@ class ImsImageMemberBatch(IMSModule):
         Names are looked up; ids are taken as they are, without a request: the member read that follows fails for an
         image that does not exist or is not visible.
         """
-        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False)
+        # check mode across tasks: a recipient may not see yet what an earlier task of the play would share
+        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False,
+                                              check_mode=self.check_mode and side == 'recipient')
         for warning in resolution.warnings:
             self.module.warn(warning)
-        return resolution.images
+        return resolution
 
     def _report(self, result, task, after, applied):
         """before/after/diff and the per-side change lists, from the state after (predicted or read back)."""
@@ -589,15 +617,16 @@ class ImsImageMemberBatch(IMSModule):
 class _Task:
     """What one run reads, plans and executes: plain data plus the reads that fill it."""
 
-    def __init__(self, module, parsed, images, project_id):
+    def __init__(self, module, parsed, resolution, project_id):
         self.module = module
         self.client = module.client
         self.params = module.params
         self.owner = parsed['owner']
         self.projects = parsed['projects']
         self.project_id = project_id
-        self.images = images
-        self.by_id = dict((image['id'], image) for image in images)
+        self.resolution = resolution
+        self.images = resolution.images
+        self.by_id = dict((_key(image), image) for image in self.images)
         self.before = {}
         self.plan = []
         self.hidden = []         # plain Glance: private images, whose members cannot be listed
@@ -630,7 +659,18 @@ class _Task:
 
     def read_and_plan(self):
         p = self.params
-        self.before = self.read([image['id'] for image in self.images])
+        self.before = self.read([image['id'] for image in self.images if not image.get('unverified')])
+        if not self.owner and self.module.check_mode:
+            # an image not shared yet: predicted as the new share an earlier task of the play would make
+            missing = [image_id for image_id, status in self.before.items() if status is None]
+            given = len(self.resolution.warnings)
+            image_api.require_shares(self.resolution, missing, self.project_id, True)
+            for warning in self.resolution.warnings[given:]:
+                self.module.module.warn(warning)
+            self.images = self.resolution.images
+            self.by_id = dict((_key(image), image) for image in self.images)
+            self.before = dict((_key(image), self.before.get(image['id']) or image_api.PREDICTED_MEMBER_STATUS)
+                               for image in self.images)
         if self.owner:
             self.plan = batch.plan_batch_changes(self.before, self.projects, p['state'], p['purge_projects'],
                                                  p['batch_size'])
@@ -638,7 +678,7 @@ class _Task:
             self.to_share = [image_id for image_id in self.hidden if image_id in adding]
         else:
             check_memberships_exist(self.project_id, batch.images_without_membership(self.before),
-                                    dict((image['id'], image.get('owner')) for image in self.images))
+                                    dict((_key(image), image.get('owner')) for image in self.images))
             self.plan = batch.plan_batch_status_changes(self.before, p['status'], self.project_id, p['vault_id'],
                                                         p['batch_size'])
 
@@ -700,6 +740,11 @@ class _Task:
             return self.predicted()
         touched = sorted(set(pair['image_id'] for pair in outcome['not_applied'] + outcome['applied']))
         return dict(self.before, **self.read(touched))
+
+
+def _key(image):
+    """An image's key in plan and state: its id; a name for an image check mode could not see (unverified)."""
+    return image.get('id') or image.get('name')
 
 
 def main():

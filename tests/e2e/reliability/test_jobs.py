@@ -4,6 +4,8 @@
 timeout); once the cause is fixed, a re-run sends only what is missing and converges."""
 
 import copy
+import os
+import stat
 
 from relsupport import (CONSUMER2_PROJECT, CONSUMER_PROJECT, IMAGE, OTHER_PROJECT, SEED, job_pairs, memberships,
                         password_auth, play, record_figures, wait_for_jobs)
@@ -119,3 +121,26 @@ def test_native_failure_reports_what_was_applied_then_a_rerun_converges(emu, wor
     assert memberships(emu.state()) == {IMAGE['small-quota']: {OTHER_PROJECT: 'accepted', C: 'pending', C2: 'pending'}}
     record_figures('jobs', case='native add refused (quota), quota raised, re-run', converged=True)
     assert unsaid == [], 'the failure message does not name %s: %s' % (unsaid, result['msg'])
+
+
+def test_rerun_after_an_interrupted_run_submits_no_duplicate_job(emu, workspace):
+    """A run that leaves its jobs running (here wait: false; a killed controller is the same to the next run) is
+    followed at once by a normal run: the jobs are found in the journal next to the token cache and waited for, so
+    their pairs are not submitted again, and the report says the truth."""
+    emu.configure(job_duration=3)
+    share = {'name': 'share', BATCH: {'images': ['shareable-01', 'shareable-02'], 'projects': [C, C2], 'api': 'jobs'},
+             'register': 'share'}
+    left = workspace.run(owner_play(emu, [dict(share, **{BATCH: dict(share[BATCH], wait=False)})]), collect=['share'])
+    assert left.returncode == 0, left.describe()
+    assert [job['status'] for job in left.results['share']['jobs']] == ['INIT']
+    journal = [name for name in os.listdir(workspace.cache_dir) if name.startswith('jobs-') and name.endswith('.json')]
+    assert len(journal) == 1 and stat.S_IMODE(os.stat(os.path.join(workspace.cache_dir, journal[0])).st_mode) == 0o600
+
+    rerun = workspace.run(owner_play(emu, [share]), collect=['share'])
+    state = wait_for_jobs(emu)
+    assert rerun.returncode == 0, rerun.describe()
+    assert len(state['jobs']) == 1, 'no duplicate job: %s' % list(state['jobs'])
+    assert rerun.results['share']['plan'] == [] and rerun.results['share']['changed'] is False
+    assert any('earlier run submitted' in warning for warning in rerun.results['share']['warnings'])
+    assert memberships(state) == dict((IMAGE[name], {C: 'pending', C2: 'pending'}) for name in ('shareable-01', 'shareable-02'))
+    record_figures('jobs', case='re-run at once after a run left its jobs running', duplicate_jobs=len(state['jobs']) - 1)

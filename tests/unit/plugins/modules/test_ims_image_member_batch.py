@@ -866,3 +866,18 @@ def test_a_job_left_pending_by_an_interrupted_run_is_waited_for_before_reading(i
     assert again['changed'] is False and again['plan'] == []
     assert any('earlier run submitted' in warning for warning in again['warnings'])
     assert ims.calls('GET', '/jobs/')
+
+
+def test_recipient_check_mode_predicts_an_image_not_shared_yet(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    consumer_ims.image(IMG_B, 'b', members=[(OTHER, 'pending')])        # not shared with the consumer yet
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted'}, check_mode=True)
+    assert 'failed' not in result and result['changed'] is True
+    assert result['unverified'] is True
+    assert [image['id'] for image in result['unverified_images']] == [IMG_B]
+    assert result['plan'] == [{'method': 'PUT', 'images': [IMG_A, IMG_B], 'project_id': CONSUMER, 'status': 'accepted'}]
+    assert any('not shared with project %s (yet)' % CONSUMER in warning for warning in result['warnings'])
+    assert consumer_ims.submissions == [] and consumer_ims.native == []
+    # outside check mode a missing share is still an error
+    real = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted'})
+    assert real['failed'] is True and 'is not a member of image(s) %s' % IMG_B in real['msg']
