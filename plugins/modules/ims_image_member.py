@@ -174,6 +174,32 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+unverified:
+  description:
+    - Recipient side (always V(false) on the owner side). V(true) when, in check mode, an image is not (yet) shared with the caller's project, so that the
+      task could not read its membership. The result then shows what a real run would do if an earlier task of the
+      play shares the image (a new share starts C(pending)), and a warning says why it could not be verified.
+      Outside check mode such an image is an error.
+    - A later task can test it, for example with C(when) and C(not accept_result.unverified).
+  returned: always
+  type: bool
+  sample: false
+unverified_images:
+  description: Recipient side. The images of RV(unverified), each with why it could not be verified (empty otherwise).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{id: null, name: golden-ubuntu-24.04, reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image with this name is among the images shared with it"}]
+  contains:
+    id:
+      description: The image id; null for an image given by name that could not be found.
+      type: str
+    name:
+      description: The image name, when given by name.
+      type: str
+    reason:
+      description: Why the share could not be verified.
+      type: str
 image:
   description: The image the task worked on.
   returned: always
@@ -358,7 +384,12 @@ class ImageMemberModule(IMSModule):
 
     def _resolve(self, side):
         try:
-            return image_api.resolve_images(self.client, [self.params['image']], side).images[0]
+            # in check mode a recipient may predict an image not shared with it yet (images.py: unverified)
+            self.resolution = image_api.resolve_images(self.client, [self.params['image']], side,
+                                                       check_mode=self.check_mode)
+            for warning in self.resolution.warnings:
+                self.module.warn(warning)
+            return self.resolution.images[0]
         except IMSError as err:
             if 'matching_ids' in err.details:
                 raise
@@ -377,6 +408,7 @@ class ImageMemberModule(IMSModule):
         result = dict(changed=bool(changes), image={'id': image.get('id'), 'name': image.get('name')},
                       members=members_view(after_members))
         result.update(summarize_changes(changes))
+        result.update(self.resolution.result_fields())
         if self.module._diff:
             result['diff'] = membership_diff(image, before_members, after_members, before_visibility, after_visibility)
         return result
@@ -390,7 +422,7 @@ class ImageMemberModule(IMSModule):
         except IMSError as err:
             # the keys documented as always returned are there after a failure too
             empty = dict(changed=False, image={'id': None, 'name': self.params['image']}, members=[], added=[],
-                         removed=[], status_changed=[], visibility_changed=False)
+                         removed=[], status_changed=[], visibility_changed=False, unverified=False, unverified_images=[])
             raise err.with_context(**dict((key, value) for key, value in empty.items() if key not in err.details))
 
     # ------------------------------------------------------------------ owner side
@@ -480,7 +512,10 @@ class ImageMemberModule(IMSModule):
         p = self.params
         image = self._resolve('recipient')
         member_id = validate_project_id('member', p['member']) if p['member'] else self.client.project_id
-        current = self.client.get_member(image['id'], member_id)
+        if image.get('unverified'):
+            current = {'member_id': member_id, 'status': image_api.PREDICTED_MEMBER_STATUS}
+        else:
+            current = self.client.get_member(image['id'], member_id)
         if current is None:
             if member_id == image.get('owner'):
                 detail = ('project %s owns the image; a status belongs to the projects the image is shared with. '

@@ -219,6 +219,32 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+unverified:
+  description:
+    - Recipient side. V(true) when, in check mode, an image is not (yet) shared with the caller's project, so that the
+      task could not read its membership. The result then shows what a real run would do if an earlier task of the
+      play shares the image (a new share starts C(pending)), and a warning says why it could not be verified.
+      Outside check mode such an image is an error.
+    - A later task can test it, for example with C(when) and C(not accept_result.unverified).
+  returned: recipient side
+  type: bool
+  sample: false
+unverified_images:
+  description: Recipient side. The images of RV(unverified), each with why it could not be verified.
+  returned: recipient side
+  type: list
+  elements: dict
+  sample: [{id: null, name: golden-ubuntu-24.04, reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image with this name is among the images shared with it"}]
+  contains:
+    id:
+      description: The image id; null for an image given by name that could not be found.
+      type: str
+    name:
+      description: The image name, when given by name.
+      type: str
+    reason:
+      description: Why the share could not be verified.
+      type: str
 images:
   description: The images the module worked on, resolved from O(images), in that order.
   returned: always
@@ -506,7 +532,8 @@ class ImsImageMemberBatch(IMSModule):
         parsed = self._parse()
         result = {'changed': False, 'images': [], 'plan': [], 'jobs': [], 'before': {}, 'after': {},
                   'executor': {'name': None, 'reason': None}, 'applied': [], 'not_applied': [], 'errors': []}
-        result.update({'added': [], 'removed': []} if parsed['owner'] else {'status_changed': []})
+        result.update({'added': [], 'removed': []} if parsed['owner']
+                      else {'status_changed': [], 'unverified': False, 'unverified_images': []})
         try:
             return self._run(parsed, result)
         except IMSError as err:
@@ -516,7 +543,7 @@ class ImsImageMemberBatch(IMSModule):
     def _run(self, parsed, result):
         p = self.params
         images = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
-        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in images]
+        result['images'] = [{'id': image.get('id'), 'name': image.get('name')} for image in self.resolution.images]
         caller = self.client.project_id
         if parsed['owner'] and p['state'] == 'present':
             check_not_own_project('projects', parsed['projects'], caller, images)
@@ -529,6 +556,8 @@ class ImsImageMemberBatch(IMSModule):
         task = _Task(self, parsed, images, project_id)
         task.read_and_plan()
         result['before'], result['plan'] = task.before, task.plan
+        if not parsed['owner']:
+            result.update(self.resolution.result_fields())
         name, reason = None, 'nothing to change'
         if task.plan:
             name, reason = executor.choose_api(p['api'], task.batch_api(p['api']), executor.pair_count(task.plan),
@@ -553,10 +582,11 @@ class ImsImageMemberBatch(IMSModule):
         Names are looked up; ids are taken as they are, without a request: the member read that follows fails for an
         image that does not exist or is not visible.
         """
-        resolution = image_api.resolve_images(self.client, refs, side, read_ids=False)
-        for warning in resolution.warnings:
+        # in check mode a recipient may predict images not shared with it yet (images.py: unverified)
+        self.resolution = image_api.resolve_images(self.client, refs, side, read_ids=False, check_mode=self.check_mode)
+        for warning in self.resolution.warnings:
             self.module.warn(warning)
-        return resolution.images
+        return [dict(image, id=image_api.image_key(image)) for image in self.resolution.images]
 
     def _report(self, result, task, after, applied):
         """before/after/diff and the per-side change lists, from the state after (predicted or read back)."""
@@ -600,8 +630,10 @@ class _Task:
 
     def read(self, image_ids):
         """The state in the planner's form: {image_id: [member project ids]} or {image_id: status or None}."""
+        unverified = [image_id for image_id in image_ids if self.by_id.get(image_id, {}).get('unverified')]
+        image_ids = [image_id for image_id in image_ids if image_id not in unverified]
         lists = executor.map_without_raising(self.client, self.client.list_members, image_ids, self.params['concurrency'])
-        members = {}
+        members = dict((image_id, []) for image_id in unverified)
         for image_id, (found, err) in zip(image_ids, lists):
             members[image_id] = [] if err is not None else found
             if err is None:
@@ -628,9 +660,17 @@ class _Task:
             adding = set(pair['image_id'] for pair in batch.planned_pairs(self.plan, 'POST'))
             self.to_share = [image_id for image_id in self.hidden if image_id in adding]
         else:
-            check_memberships_exist(self.project_id, batch.images_without_membership(self.before),
-                                    dict((image['id'], image.get('owner')) for image in self.images))
-            self.plan = batch.plan_batch_status_changes(self.before, p['status'], self.project_id, p['vault_id'],
+            missing = batch.images_without_membership(self.before)
+            planned_from = self.before
+            if self.module.check_mode and missing:
+                # not shared yet: predicted as new (pending) shares, reported as unverified
+                for warning in image_api.require_shares(self.module.resolution, missing, self.project_id, True):
+                    self.module.module.warn(warning)
+                planned_from = dict(self.before, **dict((i, image_api.PREDICTED_MEMBER_STATUS) for i in missing))
+            else:
+                check_memberships_exist(self.project_id, missing,
+                                        dict((image['id'], image.get('owner')) for image in self.images))
+            self.plan = batch.plan_batch_status_changes(planned_from, p['status'], self.project_id, p['vault_id'],
                                                         p['batch_size'])
 
     def check_before_writing(self):
