@@ -32,6 +32,7 @@ requirements:
 extends_documentation_fragment:
   - imscloud.sharing.connection
   - imscloud.sharing.connection.wait
+  - imscloud.sharing.image_selector
   - imscloud.sharing.attributes
 attributes:
   check_mode:
@@ -48,9 +49,28 @@ options:
         shared with the caller's project (in any member status). A name must match exactly one image.
       - An id (a UUID) is used as it is, without looking the image up; the member read fails when it does not exist.
       - Duplicates (also a name and the id of the same image) count once.
+      - Give O(images) or O(selector).
     type: list
     elements: str
-    required: true
+  purge_older:
+    description:
+      - B(Rotation.) Owner side, with O(selector) and O(selector.newest). Also removes the projects in O(projects) from
+        the images that O(selector) would choose but for O(selector.newest) (the older builds of each family), so that
+        the projects keep exactly the newest N builds. Other members of the older images stay.
+      - Check mode and diff show which images gain the projects and which lose them (RV(added), RV(removed),
+        RV(selection.older)).
+    type: bool
+    default: false
+  project_names:
+    description:
+      - Owner side. Projects by name, added to O(projects). Ids are the fast path (no request); each name costs one
+        C(GET /v3/projects?name=<name>), in the project domain of the connection when it is given by id.
+      - Listing projects needs credentials that may do so (Keystone, a domain or system reader; OTC IAM, the
+        permission C(iam:projects:list)). Without it the task fails before any change and says to use ids. Not
+        with AK/SK. A name must match exactly one project.
+      - Mutually exclusive with O(status).
+    type: list
+    elements: str
   projects:
     description:
       - Owner side. The project ids (32 hexadecimal characters) that should (O(state=present)) or should not
@@ -219,6 +239,26 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+selection:
+  description:
+    - What O(selector) chose, and for a rotation (O(purge_older=true)) the older images that lose the projects.
+    - An empty selection (RV(selection.matched=0)) is not an error unless O(fail_on_empty=true); nothing is changed.
+  returned: when O(selector) is given
+  type: dict
+  contains:
+    filters:
+      description: The selector's filters in words.
+      type: str
+      sample: "name matches 'golden-*', status active, the newest 2 per family (name without /-[0-9]{8}$/)"
+    matched:
+      description: How many images the selector chose (listed in RV(images)).
+      type: int
+      sample: 4
+    older:
+      description: With O(purge_older=true), the older images of the families, which lose the projects (empty otherwise).
+      type: list
+      elements: dict
+      sample: [{id: 5e0fcd5c-8d2f-4a4e-9f5b-2d3c6f7a8b90, name: golden-ubuntu-24.04-20261117}]
 unverified:
   description:
     - Recipient side. V(true) when, in check mode, an image is not (yet) shared with the caller's project, so that the
@@ -469,6 +509,11 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs imp
 from ansible_collections.imscloud.sharing.plugins.module_utils.job_journal import JobJournal
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import wait_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.projects import resolve_projects
+from ansible_collections.imscloud.sharing.plugins.module_utils.projects import split_project_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import check_rotation
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import selector_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import validate_selector
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_member_quota
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_not_own_project
@@ -485,8 +530,12 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.validation import
 
 class ImsImageMemberBatch(IMSModule):
     argument_spec = dict(
-        images=dict(type='list', elements='str', required=True),
+        images=dict(type='list', elements='str'),
+        selector=selector_argument_spec(),
+        fail_on_empty=dict(type='bool', default=False),
+        purge_older=dict(type='bool', default=False),
         projects=dict(type='list', elements='str'),
+        project_names=dict(type='list', elements='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         purge_projects=dict(type='bool', default=False),
         set_shared_visibility=dict(type='bool', default=False),
@@ -500,8 +549,9 @@ class ImsImageMemberBatch(IMSModule):
     )
     module_kwargs = dict(
         supports_check_mode=True,
-        required_one_of=[('projects', 'status')],
-        mutually_exclusive=[('projects', 'status'), ('state', 'status'), ('purge_projects', 'status'),
+        required_one_of=[('projects', 'project_names', 'status'), ('images', 'selector')],
+        mutually_exclusive=[('images', 'selector'), ('projects', 'status'), ('project_names', 'status'), ('state', 'status'),
+                            ('purge_projects', 'status'),
                             ('set_shared_visibility', 'status')],
         required_by={'project_id': 'status', 'vault_id': 'status'},
     )
@@ -511,14 +561,20 @@ class ImsImageMemberBatch(IMSModule):
     def _parse(self):
         """The validated input: {refs, owner, projects, project_id}."""
         p = self.params
-        refs, warnings = validate_image_refs('images', p['images'])
+        refs, warnings = validate_image_refs('images', p['images']) if p['images'] is not None else ([], [])
+        selector = validate_selector('selector', p['selector'])
+        check_rotation(p['purge_older'], selector, p['status'], p['state'])
         validate_positive_int('batch_size', p['batch_size'], batch.BATCH_SIZE_MEANING)
         validate_positive_int('concurrency', p['concurrency'], 'the most native calls in flight at once')
         validate_timeout(p['timeout'])
-        parsed = {'refs': refs, 'owner': p['status'] is None, 'projects': None, 'project_id': None}
+        parsed = {'refs': refs, 'selector': selector, 'owner': p['status'] is None, 'projects': None, 'names': [],
+                  'project_id': None}
         if parsed['owner']:
             validate_state_and_purge(p['state'], 'purge_projects', p['purge_projects'], 'projects')
-            parsed['projects'], more = validate_project_ids('projects', p['projects'], allow_empty=p['purge_projects'])
+            parsed['names'], more = split_project_refs('project_names', p['project_names'])
+            warnings += more
+            parsed['projects'], more = validate_project_ids('projects', p['projects'] or [],
+                                                            allow_empty=p['purge_projects'] or bool(parsed['names']))
             warnings += more
         else:
             if p['project_id'] is not None:
@@ -542,8 +598,18 @@ class ImsImageMemberBatch(IMSModule):
 
     def _run(self, parsed, result):
         p = self.params
-        images = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
-        result['images'] = [{'id': image.get('id'), 'name': image.get('name')} for image in self.resolution.images]
+        self.older = []
+        if parsed['selector'] is not None:
+            images = self._select(parsed, result)
+            if not images:
+                return result
+        else:
+            images = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
+        if parsed['owner'] and parsed['names']:
+            named = resolve_projects(self.client, 'project_names', parsed['names'], concurrency=p['concurrency'])
+            parsed['projects'] += [project_id for project_id in named if project_id not in parsed['projects']]
+        result['images'] = [{'id': image.get('id'), 'name': image.get('name')} for image in self.resolution.images
+                            if image.get('id') not in self.older]
         caller = self.client.project_id
         if parsed['owner'] and p['state'] == 'present':
             check_not_own_project('projects', parsed['projects'], caller, images)
@@ -575,6 +641,20 @@ class ImsImageMemberBatch(IMSModule):
         if executor.failed(outcome):
             raise executor.failure(outcome, result)
         return result
+
+    def _select(self, parsed, result):
+        """The images the selector chooses (and, for a rotation, the older ones, appended); an empty selection is
+        returned as such, or fails with fail_on_empty."""
+        selection = image_api.select(self.client, parsed['selector'], 'owner' if parsed['owner'] else 'recipient')
+        rotate = self.params['purge_older']
+        result['selection'] = {'filters': selection.filters, 'matched': len(selection.chosen),
+                               'older': [{'id': i['id'], 'name': i.get('name')} for i in selection.older] if rotate else []}
+        if not selection.chosen and self.params['fail_on_empty']:
+            raise IMSError('selector matched no image (filters: %s); fail_on_empty is set' % selection.filters)
+        self.older = [image['id'] for image in selection.older] if rotate else []
+        chosen = selection.chosen + (selection.older if rotate else [])
+        self.resolution = image_api.Resolution(chosen, [], [])
+        return chosen
 
     def _resolve(self, refs, side):
         """Image dicts ({id, name, owner, ...}) for names and ids, in order, each image once.
@@ -655,8 +735,13 @@ class _Task:
         p = self.params
         self.before = self.read([image['id'] for image in self.images])
         if self.owner:
-            self.plan = batch.plan_batch_changes(self.before, self.projects, p['state'], p['purge_projects'],
-                                                 p['batch_size'])
+            older = set(self.module.older)
+            keep = dict((i, m) for i, m in self.before.items() if i not in older)
+            self.plan = batch.plan_batch_changes(keep, self.projects, p['state'], p['purge_projects'], p['batch_size'])
+            if older:
+                # rotation: the older builds lose the task's projects (after the newest gained them)
+                self.plan += batch.plan_batch_changes(dict((i, m) for i, m in self.before.items() if i in older),
+                                                      self.projects, 'absent', False, p['batch_size'])
             adding = set(pair['image_id'] for pair in batch.planned_pairs(self.plan, 'POST'))
             self.to_share = [image_id for image_id in self.hidden if image_id in adding]
         else:

@@ -649,7 +649,7 @@ def test_recipient_failed_job_reports_per_image(consumer_ims):
     ({'images': [IMG_A], 'status': 'accepted', 'project_id': 'xyz'}, "project_id: invalid project id(s): item 0 'xyz'"),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'status': 'accepted'}, 'mutually exclusive'),
     ({'images': [IMG_A], 'state': 'absent', 'status': 'accepted'}, 'mutually exclusive'),
-    ({'images': [IMG_A]}, 'one of the following is required: projects, status'),
+    ({'images': [IMG_A]}, 'one of the following is required: projects, project_names, status'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'vault_id': 'v1'}, 'missing parameter(s) required by \'vault_id\': status'),
 ])
 def test_bad_input_fails_before_any_request(http, args, message):
