@@ -4,7 +4,7 @@
 # and writes docs/performance.md (raw results: tests/benchmarks/results/latest.json). The emulator is stopped on exit.
 #
 #   ./scripts/benchmark.sh                        the full run, ~15 min on 2 CPUs (10 of them: scenario 4's 1000 uri items)
-#   ./scripts/benchmark.sh --baseline-sample 5    quick: scenarios 3 and 4 on 5 images, extrapolated
+#   ./scripts/benchmark.sh --baseline-sample 5    quick: the loop scenarios 3, 4 and 6u on 5 images, extrapolated
 #   ./scripts/benchmark.sh --help                 every option
 set -euo pipefail
 # shellcheck source=scripts/lib.sh

@@ -37,9 +37,10 @@ EXTRA_VENVS="${IMS_EXTRA_VENVS:-$ROOT/.venvs}"
 
 # ensure_extra_venv NAME PYTHON PACKAGE==VERSION...: create or refresh $EXTRA_VENVS/NAME; prints its path.
 ensure_extra_venv() {
-  local dir="$EXTRA_VENVS/$1" python="$2"
+  local dir="$EXTRA_VENVS/$1" python="$2" version want
   shift 2
-  local want="$* (python $("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])'))"
+  version="$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')" || return 1
+  want="$* (python $version)"
   if [ -x "$dir/bin/python" ] && [ "$(cat "$dir/.packages" 2>/dev/null)" = "$want" ]; then
     echo "$dir"
     return 0
@@ -55,14 +56,17 @@ ensure_extra_venv() {
   echo "$dir"
 }
 
-# The first interpreter of the given versions (e.g. 3.13 3.12) found on PATH, as a real path (not a pyenv shim).
+# The first interpreter of the given versions (e.g. 3.13 3.12) found, as a real path: on PATH, else among pyenv's
+# installed versions (its shims fail for a version that is not selected, so they are not enough).
 find_python_version() {
-  local version
+  local version candidate
   for version in "$@"; do
-    if command -v "python$version" >/dev/null 2>&1 && "python$version" -c 'import sys' >/dev/null 2>&1; then
-      "python$version" -c 'import sys; print(sys.executable)'
-      return 0
-    fi
+    for candidate in "python$version" "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$version".*/bin/"python$version"; do
+      if "$candidate" -c 'import sys' >/dev/null 2>&1; then
+        "$candidate" -c 'import sys; print(sys.executable)'
+        return 0
+      fi
+    done
   done
   return 1
 }

@@ -140,6 +140,7 @@ options:
   validate_certs:
     description:
       - Whether to verify TLS certificates. Defaults to V(true) when the cloud entry (C(verify)) does not set it.
+      - When it is V(false), every run warns that certificates are not verified.
     type: bool
     aliases: [verify]
   ca_cert:
@@ -176,6 +177,15 @@ options:
         is harmless.
     type: int
     default: 5
+  allow_insecure_http:
+    description:
+      - Send the token over plain C(http) to an IMS endpoint (from O(ims_endpoint) or the service catalog) although
+        it was obtained from an C(https) O(auth.auth_url).
+      - By default such a request is refused before it is sent, naming the endpoint, because anyone on the network
+        path could read and reuse the token. Set it only for a lab whose endpoints have no TLS.
+      - AK/SK requests are not affected (they carry a signature of the one request, no reusable credential).
+    type: bool
+    default: false
 requirements:
   - requests
 notes:

@@ -113,6 +113,10 @@ def _load_yaml_file(path: str) -> Dict[str, Any]:
             data = yaml.safe_load(handle)
     except OSError as exc:
         raise _fail('cannot read %s: %s' % (path, exc.strerror or exc))
+    except yaml.reader.ReaderError as exc:
+        # the offending byte and its position only: the text around it may hold a secret
+        raise _fail('cannot read %s: it is not valid %s (byte %s at position %d); save it as UTF-8'
+                    % (path, exc.encoding or 'UTF-8', _byte_text(exc.character), exc.position))
     except yaml.YAMLError as exc:
         # Only the problem and its position: PyYAML's own text quotes the offending line, which may hold a secret.
         mark = getattr(exc, 'problem_mark', None)
@@ -132,6 +136,14 @@ def _load_yaml_file(path: str) -> Dict[str, Any]:
     if not isinstance(clouds, dict):
         raise _fail('"clouds" in %s must be a mapping of cloud names to entries, got %s' % (path, type(clouds).__name__))
     return clouds
+
+
+def _byte_text(character: Any) -> str:
+    if isinstance(character, bytes):
+        return '0x%02x' % character[0] if character else '?'
+    if isinstance(character, int):
+        return '0x%02x' % character
+    return 'U+%04X' % ord(character) if isinstance(character, str) and len(character) == 1 else '?'
 
 
 def _deep_merge(base: Dict[str, Any], override: Mapping[str, Any]) -> Dict[str, Any]:

@@ -59,9 +59,13 @@ INTERFACES = ('public', 'internal', 'admin')
 DEFAULT_INTERFACE = 'public'
 DEFAULT_API_TIMEOUT = 30.0
 DEFAULT_RETRIES = 5
+# Beyond this a timeout is a typo (and a much longer one overflows the socket layer).
+MAX_API_TIMEOUT = 86400
 # IMS endpoint for AK/SK when ims_endpoint is not given (no catalog without a token).
 AKSK_ENDPOINT_TEMPLATE = 'https://ims.{region_name}.otc.t-systems.com'
 _REGION_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]*$')
+# IAM and Keystone project ids (the scope of every request, X-Project-Id for AK/SK).
+PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
 
 # Module options that a cloud dict replaces (same list as openstack.cloud).
 CLOUD_DICT_EXCLUSIVE = ('auth', 'auth_type', 'region_name', 'interface', 'validate_certs', 'ca_cert',
@@ -238,8 +242,18 @@ def _auth_value(key: str, value: Any, where: str) -> str:
     # YAML turns an all-digit project id into an int; anything else that is not text is a mistake.
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _fail('%s must be a string, got %s' % (where, type(value).__name__))
+    _check_utf8(str(value), where)
     # Spaces around a name or id are a typo; around a password they may be part of it.
     return str(value) if key in SECRET_AUTH_KEYS else str(value).strip()
+
+
+def _check_utf8(text: str, where: str) -> None:
+    """Environment values that are not UTF-8 reach Python as lone surrogates; they cannot be sent."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError as exc:
+        raise _fail('%s holds bytes that are not valid UTF-8 (at character %d); set it in UTF-8'
+                    % (where, exc.start + 1))
 
 
 def _check_auth_keys(auth: Mapping[str, Any], where: str) -> None:
@@ -332,6 +346,7 @@ def _env_source(environ: Mapping[str, str]) -> _Source:
                 break
     for option, name in ENV_SETTINGS.items():
         if not _is_unset(environ.get(name)):
+            _check_utf8(environ[name], name)
             source.settings[option] = environ[name].strip()
             source.names[option] = name
     return source
@@ -497,20 +512,8 @@ def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str,
             origin['project_name'], hint('project_domain_name'), hint('project_domain_id'), hint('domain_name')))
 
 
-def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str, str]] = None) -> ConnectionConfig:
-    """Merge module options, the cloud entry and OS_* variables (environ, default os.environ) into a validated
-    ConnectionConfig.
-
-    Raises IMSError (status None) naming the parameter, the bad value (never a secret) and what is allowed.
-    """
-    environ = os.environ if environ is None else environ
-    params = params or {}
-    module = _module_source(params)
-    cloud = _cloud_source(params, module, environ)
-    env = _env_source(environ)
-    sources = [source for source in (module, cloud, env) if source is not None]
-    warnings: List[str] = list(cloud.warnings) if cloud else []
-
+def _resolve_identity(sources: List[_Source]) -> Tuple[str, Dict[str, str]]:
+    """auth_type and the validated auth values of the ConnectionConfig (auth_url normalized to end in /v3)."""
     auth_type = _choose_auth_type(sources)
     values, origin = _merge_auth(sources, auth_type)
     # AWX's OpenStack credential writes domain_name only: it is the user's and the project's domain when those are missing.
@@ -522,15 +525,23 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
             values['project_domain_name'] = values['domain_name']
             origin['project_domain_name'] = origin['domain_name']
     _validate_identity(auth_type, values, origin, sources)
-    if auth_type != 'aksk':
+    if 'project_id' in values and not PROJECT_ID_PATTERN.match(values['project_id']):
+        raise _fail('%s: %r is not a project id (32 hexadecimal digits); give the project name as auth.project_name '
+                    '(with its domain) instead' % (origin['project_id'], values['project_id']))
+    if auth_type == 'aksk':
+        values.pop('auth_url', None)
+    else:
         values['auth_url'] = _normalize_auth_url(values['auth_url'], origin['auth_url'])
+    return auth_type, values
 
+
+def _resolve_endpoint(params: Mapping[str, Any], sources: List[_Source], auth_type: str) -> Dict[str, Any]:
+    """region_name, interface and ims_endpoint (built from the region for AK/SK: there is no catalog without a token)."""
     region_name, region_where = _first_setting(sources, 'region_name')
     if region_name is not None:
         region_name = str(region_name).strip()
     interface_value, interface_where = _first_setting(sources, 'interface')
     interface = _normalize_interface(interface_value, interface_where) if interface_value is not None else DEFAULT_INTERFACE
-
     ims_endpoint = params.get('ims_endpoint')
     if not _is_unset(ims_endpoint):
         ims_endpoint = _check_url(str(ims_endpoint).strip(), 'ims_endpoint', 'https://ims.eu-de.otc.t-systems.com')
@@ -544,11 +555,18 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
                 raise _fail('%s: %r cannot be used in %s; give ims_endpoint instead'
                             % (region_where, region_name, AKSK_ENDPOINT_TEMPLATE))
             ims_endpoint = AKSK_ENDPOINT_TEMPLATE.format(region_name=region_name)
+    return dict(region_name=region_name or None, interface=interface, ims_endpoint=ims_endpoint)
 
+
+def _resolve_tls(sources: List[_Source], module: _Source, warnings: List[str]) -> Dict[str, Any]:
+    """verify (True, False or a CA bundle path) and cert (a file, or certificate and key files)."""
     validate_value, validate_where = _first_setting(sources, 'validate_certs')
     validate_certs = _to_bool(validate_value, validate_where) if validate_value is not None else True
     ca_value, ca_where = _first_setting(sources, 'ca_cert')
     verify: Union[bool, str] = validate_certs
+    if not validate_certs:
+        warnings.append('%s is false: TLS certificates are not verified, so anyone on the network path can read the '
+                        'credentials; use it only in a lab, and set ca_cert for a private CA instead' % validate_where)
     if ca_value is not None:
         if validate_certs:
             verify = _existing_file(ca_value, ca_where, 'CA bundle')
@@ -563,43 +581,48 @@ def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str,
         cert = _existing_file(cert_value, cert_where, 'client certificate')
         if key_value is not None:
             cert = (cert, _existing_file(key_value, key_where, 'client key'))
+    return dict(verify=verify, cert=cert)
 
+
+def _resolve_limits(params: Mapping[str, Any], sources: List[_Source]) -> Dict[str, Any]:
+    """api_timeout, retries, token_cache and allow_insecure_http."""
     timeout_value, timeout_where = _first_setting(sources, 'api_timeout')
     api_timeout = _positive_number(timeout_value, timeout_where) if timeout_value is not None else DEFAULT_API_TIMEOUT
-
+    if api_timeout > MAX_API_TIMEOUT:
+        raise _fail('%s must be at most %d seconds, got %r' % (timeout_where, MAX_API_TIMEOUT, timeout_value))
     retries = params.get('retries')
     if retries is None:
         retries = DEFAULT_RETRIES
     if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
         raise _fail('retries must be an integer >= 0, got %r' % (retries,))
     token_cache = params.get('token_cache')
-    token_cache = True if token_cache is None else _to_bool(token_cache, 'token_cache')
+    insecure = params.get('allow_insecure_http')
+    return dict(api_timeout=api_timeout, retries=retries,
+                token_cache=True if token_cache is None else _to_bool(token_cache, 'token_cache'),
+                allow_insecure_http=False if insecure is None else _to_bool(insecure, 'allow_insecure_http'))
 
+
+def resolve_connection(params: Mapping[str, Any], environ: Optional[Mapping[str, str]] = None) -> ConnectionConfig:
+    """Merge module options, the cloud entry and OS_* variables (environ, default os.environ) into a validated
+    ConnectionConfig.
+
+    Raises IMSError (status None) naming the parameter, the bad value (never a secret) and what is allowed.
+    """
+    environ = os.environ if environ is None else environ
+    params = params or {}
+    module = _module_source(params)
+    cloud = _cloud_source(params, module, environ)
+    env = _env_source(environ)
+    sources = [source for source in (module, cloud, env) if source is not None]
+    warnings: List[str] = list(cloud.warnings) if cloud else []
+
+    auth_type, values = _resolve_identity(sources)
+    endpoint = _resolve_endpoint(params, sources, auth_type)
+    tls = _resolve_tls(sources, module, warnings)
+    limits = _resolve_limits(params, sources)
     return ConnectionConfig(
         auth_type=auth_type,
-        auth_url=values.get('auth_url') if auth_type != 'aksk' else None,
-        username=values.get('username'),
-        user_id=values.get('user_id'),
-        password=values.get('password'),
-        user_domain_name=values.get('user_domain_name'),
-        user_domain_id=values.get('user_domain_id'),
-        domain_name=values.get('domain_name'),
-        project_id=values.get('project_id'),
-        project_name=values.get('project_name'),
-        project_domain_name=values.get('project_domain_name'),
-        project_domain_id=values.get('project_domain_id'),
-        token=values.get('token'),
-        access_key=values.get('access_key'),
-        secret_key=values.get('secret_key'),
-        security_token=values.get('security_token'),
-        region_name=region_name or None,
-        interface=interface,
-        ims_endpoint=ims_endpoint,
-        verify=verify,
-        cert=cert,
-        api_timeout=api_timeout,
-        token_cache=token_cache,
-        retries=retries,
         cache_dir=default_cache_dir(environ),
         warnings=warnings,
+        **values, **endpoint, **tls, **limits,
     )

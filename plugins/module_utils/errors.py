@@ -7,8 +7,8 @@ import html
 import json
 import re
 from http import HTTPStatus
-from typing import Any, Iterable, Optional
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from typing import Any, Iterable, List, Optional
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 REQUEST_ID_HEADERS = ('X-Request-Id', 'X-Openstack-Request-Id', 'X-Compute-Request-Id')
 
@@ -130,11 +130,28 @@ def parse_error_body(body: Any) -> tuple[str, Optional[str], Optional[str]]:
     return clean_message(body), None, request_id
 
 
+def secret_forms(secret: str) -> List[str]:
+    """The secret as it may appear in text: raw, JSON-escaped, repr-escaped, URL-encoded, HTML-escaped."""
+    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
+             secret.replace('\\', '\\\\').replace("'", "\\'"), secret.replace('\\', '\\\\').replace('"', '\\"'),
+             quote(secret, safe=''), quote_plus(secret, safe=''), quote(secret), html.escape(secret),
+             html.escape(secret, quote=False)]
+    unique: List[str] = []
+    for form in forms:
+        if form not in unique:
+            unique.append(form)
+    return unique
+
+
 def scrub(text: str, secrets: Iterable[Optional[str]]) -> str:
-    """text with every occurrence of a secret replaced."""
+    """text with every occurrence of a secret, in any of its forms (secret_forms), replaced."""
     for secret in secrets:
-        if secret and len(secret) >= 4 and secret in text:
-            text = text.replace(secret, REDACTED)
+        if not secret or len(secret) < 4:
+            continue
+        # the longest forms first: an escaped form contains parts of the raw one
+        for form in sorted(secret_forms(secret), key=len, reverse=True):
+            if form in text:
+                text = text.replace(form, REDACTED)
     return text
 
 

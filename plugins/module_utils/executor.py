@@ -21,7 +21,7 @@ Both return an outcome (plain data):
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import batch
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
@@ -171,13 +171,3 @@ def result_fields(outcome: dict) -> dict:
     return {'executor': {'name': outcome['executor'], 'reason': outcome['reason']},
             'applied': outcome['applied'], 'not_applied': outcome['not_applied'], 'errors': outcome['errors'],
             'jobs': outcome['jobs']}
-
-
-def map_without_raising(client: Any, func: Callable, items: list, concurrency: int) -> list:
-    """[(value, None) or (None, IMSError)] per item, run on the client's bounded pool."""
-    def guarded(item: Any) -> tuple:
-        try:
-            return func(item), None
-        except IMSError as err:
-            return None, err
-    return client._map_concurrently(guarded, items, concurrency)

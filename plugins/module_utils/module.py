@@ -28,12 +28,13 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
     AUTH_TYPES,
     INTERFACES,
     NO_LOG_AUTH_KEYS,
-    SECRET_AUTH_KEYS,
     ConnectionConfig,
     resolve_connection,
 )
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.errors import scrub
+from ansible_collections.imscloud.sharing.plugins.module_utils.errors import secret_forms
 
 try:
     import_module('requests')
@@ -72,6 +73,7 @@ def connection_argument_spec() -> Dict[str, Any]:
         api_timeout=dict(type='int'),
         token_cache=dict(type='bool', default=True, no_log=False),
         retries=dict(type='int', default=5),
+        allow_insecure_http=dict(type='bool', default=False),
     )
 
 
@@ -81,6 +83,41 @@ def wait_argument_spec() -> Dict[str, Any]:
         wait=dict(type='bool', default=True),
         timeout=dict(type='int', default=300),
     )
+
+
+def param_secrets(params: Dict[str, Any]) -> list:
+    """The secret values given in the module's own arguments: auth and a cloud dict's auth."""
+    found = []
+    for holder in (params.get('auth'), (params.get('cloud') or {}).get('auth') if isinstance(params.get('cloud'), dict)
+                   else None):
+        if isinstance(holder, dict):
+            found.extend(holder.get(key) for key in NO_LOG_AUTH_KEYS)
+    return [value for value in found if isinstance(value, str) and value]
+
+
+class SecretMaskingModule(AnsibleModule):
+    """AnsibleModule that knows every form of every secret before ansible-core logs the invocation to syslog.
+
+    ansible-core writes 'Invoked with ...' from AnsibleModule.__init__, masking only the raw no_log values inside
+    str() of each option: a cloud dict's password, or any secret in its repr-escaped form (a backslash doubled),
+    would reach syslog/journald. before_log() resolves the connection there, so that secrets read from clouds.yaml
+    or the environment are masked from the first line on too.
+    """
+
+    def __init__(self, *args: Any, before_log: Any = None, **kwargs: Any) -> None:
+        self._before_log = before_log
+        super().__init__(*args, **kwargs)
+
+    def hide(self, values: Any) -> None:
+        for value in values:
+            if isinstance(value, str) and value:
+                self.no_log_values.update(secret_forms(value))
+
+    def _log_invocation(self) -> None:
+        self.hide(param_secrets(self.params))
+        if self._before_log is not None:
+            self._before_log(self)
+        super()._log_invocation()
 
 
 class IMSModule:
@@ -126,29 +163,53 @@ class IMSModule:
         spec.update(copy.deepcopy(self.argument_spec))
         kwargs: Dict[str, Any] = dict(supports_check_mode=True)
         kwargs.update(copy.deepcopy(self.module_kwargs))
-        return AnsibleModule(argument_spec=spec, **kwargs)
+        return SecretMaskingModule(argument_spec=spec, before_log=self._resolve_early, **kwargs)
+
+    def _resolve_early(self, module: SecretMaskingModule) -> None:
+        """Resolve the connection before the invocation is logged, to mask its secrets there; a failure is
+        reported later, by __call__, through the IMSError path."""
+        try:
+            self.connection = resolve_connection(module.params)
+        except Exception:  # pylint: disable=broad-except
+            self.connection = None
+        else:
+            module.hide(self.connection.secrets())
 
     def _hide_secrets(self, values: Any) -> None:
-        # Output is masked for these values too (e.g. the password of a cloud dict, which is not a no_log option).
-        self.module.no_log_values.update(value for value in values if isinstance(value, str) and value)
+        # Output is masked for these values in every form (e.g. the password of a cloud dict, not a no_log option).
+        for value in values:
+            if isinstance(value, str) and value:
+                self.module.no_log_values.update(secret_forms(value))
 
     def fail(self, err: IMSError) -> None:
         details = {key: value for key, value in err.details.items() if key not in _RESERVED_RESULT_KEYS}
         self.module.fail_json(msg=str(err), error=err.to_dict(), **details)
 
+    def _unexpected(self, exc: Exception) -> IMSError:
+        """An exception that is not an IMSError (a bug, or a library's ValueError) as an IMSError, scrubbed."""
+        secrets = param_secrets(self.module.params) + (self.connection.secrets() if self.connection else [])
+        text = scrub('%s: %s' % (type(exc).__name__, exc), secrets)
+        trace = scrub(traceback.format_exc(), secrets)
+        return IMSError('unexpected error (please report it with the exception shown with -vvv): %s' % text,
+                        details={'exception': trace})
+
     def __call__(self) -> None:
         self.module = self.build_module()
-        cloud = self.module.params.get('cloud')
-        if isinstance(cloud, dict) and isinstance(cloud.get('auth'), dict):
-            self._hide_secrets(cloud['auth'].get(key) for key in SECRET_AUTH_KEYS)
+        self._hide_secrets(param_secrets(self.module.params))
         if REQUESTS_IMPORT_ERROR is not None:
             self.module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
         try:
-            self.connection = resolve_connection(self.module.params)
-            self._hide_secrets(self.connection.secrets())
-            for warning in self.connection.warnings:
-                self.module.warn(warning)
-            result = self.run()
+            try:
+                if self.connection is None:   # resolved before the invocation was logged, unless that failed
+                    self.connection = resolve_connection(self.module.params)
+                self._hide_secrets(self.connection.secrets())
+                for warning in self.connection.warnings:
+                    self.module.warn(warning)
+                result = self.run()
+            except IMSError:
+                raise
+            except Exception as exc:  # pylint: disable=broad-except
+                raise self._unexpected(exc)
         except IMSError as err:
             self.fail(err)
         else:

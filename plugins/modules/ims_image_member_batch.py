@@ -528,6 +528,10 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.validation import
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_timeout
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import validate_vault_id
 
+# The visibility of an image given by id on plain Glance whose member listing was refused: not "shared".
+GLANCE_NOT_SHARED = 'not shared (member listing refused)'
+
+
 class ImsImageMemberBatch(IMSModule):
     argument_spec = dict(
         images=dict(type='list', elements='str'),
@@ -710,23 +714,22 @@ class _Task:
 
     def read(self, image_ids):
         """The state in the planner's form: {image_id: [member project ids]} or {image_id: status or None}."""
+        # unverified images (check mode, recipient): not shared yet, nothing to read
         unverified = [image_id for image_id in image_ids if self.by_id.get(image_id, {}).get('unverified')]
         image_ids = [image_id for image_id in image_ids if image_id not in unverified]
-        lists = executor.map_without_raising(self.client, self.client.list_members, image_ids, self.params['concurrency'])
-        members = dict((image_id, []) for image_id in unverified)
-        for image_id, (found, err) in zip(image_ids, lists):
-            members[image_id] = [] if err is not None else found
-            if err is None:
-                continue
-            if not self.owner and err.status in (403, 404):
-                continue      # not shared with the caller: no membership
-            if err.status == 404:
-                raise err.with_context(None, 'Check images: an image given by id does not exist or is not visible to '
-                                       'project %s' % self.client.project_id)
-            if err.status == 403 and self.batch_api(None) is False:
-                self.hidden.append(image_id)
-                continue
-            raise err.with_context(None, explain(err, 'list', self.by_id.get(image_id), self.client.project_id))
+        side = 'owner' if self.owner else 'recipient'
+        images = [self.by_id.get(image_id) or {'id': image_id} for image_id in image_ids]
+        try:
+            reads = image_api.read_member_lists(self.client, images, side, concurrency=self.params['concurrency'])
+        except IMSError as err:
+            if not (self.owner and err.status == 403 and not err.code and self.batch_api(None) is False):
+                raise err.with_context(None, explain(err, 'list', {}, self.client.project_id))
+            # plain Glance lists no members of an image that is not shared: for images given by id the visibility
+            # is not known before, and that refusal says it
+            images = [image if image.get('visibility') else dict(image, visibility=GLANCE_NOT_SHARED) for image in images]
+            reads = image_api.read_member_lists(self.client, images, side, concurrency=self.params['concurrency'])
+        self.hidden.extend(image_id for image_id in reads.refused if image_id not in self.hidden)
+        members = dict(reads.members, **dict((image_id, []) for image_id in unverified))
         if self.owner:
             return batch.membership_from_members(members)
         return batch.statuses_from_members(members, self.project_id)

@@ -364,15 +364,18 @@ class Bench(bench_growth.GrowthScenarios):
                                                       listings=bench_report.listing_requests(stats)),
                              self.expect_members(self.images(), self.projects()))
 
-    def _sampled(self, key, name, plays, bound, loop_task):
-        """Run a per-pair loop scenario on all images, or on a sample of them and extrapolate (--baseline-sample)."""
+    def _sampled(self, key, name, plays, bound, loop_task, seed='base', expect=None):
+        """Run a per-pair loop scenario on all images, or on a sample of them and extrapolate (--baseline-sample).
+
+        expect(images): the end state check for the images the loop ran on (default: pending members)."""
         s = self.settings
         sample = s.baseline_sample if 0 < s.baseline_sample < s.images else s.images
-        self.reset()
+        self.reset(seed)
         variables = self._vars_with('vars-sample.yml', image_ids=self.images(sample)) if sample < s.images else None
         run = self.run_playbook(name, plays, self.fresh_cache(key), variables=variables)
         stats = self.emu.stats()
-        row = self.scenario(key, run, stats, bound, self.expect_members(self.images(sample), self.projects()))
+        check = expect or (lambda images: self.expect_members(images, self.projects()))
+        row = self.scenario(key, run, stats, bound, check(self.images(sample)))
         if sample < s.images:
             row['extrapolated'] = bench_report.extrapolate(row, run['timing'], loop_task, sample, s.images)
         return row
@@ -402,11 +405,16 @@ class Bench(bench_growth.GrowthScenarios):
         stats = self.emu.stats()
         module = self.scenario('6m', run, stats, bench_bounds.batch_accept(self.profile, s.images, executor_ran(stats)),
                                self.expect_members(self.images(), recipient, 'accepted'))
-        self.reset('shared')
-        run = self.run_playbook('s6-uri-accept', bench_plays.uri_accept(), self.fresh_cache('s6u'))
-        uri = self.scenario('6u', run, self.emu.stats(), bench_bounds.uri_accept(self.profile, s.images),
-                            self.expect_members(self.images(), recipient, 'accepted'))
+        uri = self._sampled('6u', 's6-uri-accept', bench_plays.uri_accept(), bench_bounds.uri_accept(self.profile, s.images),
+                            loop_task=1, seed='shared', expect=self._accepted)
         return [module, uri]
+
+    def _accepted(self, images):
+        """The first recipient accepted `images`; the other shared images are still pending."""
+        recipient = bench_seed.project_id('recipient', 1)
+        want = set((image, recipient, 'accepted' if image in images else 'pending') for image in self.images())
+        have = self.members()
+        return have == want, '%d of %d accepted%s' % (len(images), len(want), '' if have == want else ' (MISMATCH)')
 
     def _rss_wrapper(self, name):
         """An interpreter for ansible_python_interpreter that runs the real one and records its peak RSS (KiB)."""
@@ -608,7 +616,7 @@ def parse_args(argv):
     parser.add_argument('--job-duration', type=float, default=2.0, help='seconds per batch job (default 2)')
     parser.add_argument('--timing-runs', type=int, default=15, help='runs of the module-time measurement (median)')
     parser.add_argument('--baseline-sample', type=int, default=0, metavar='K',
-                        help='run scenarios 3 and 4 on K images only and extrapolate to N (quick runs; the report '
+                        help='run the loop scenarios 3, 4 and 6u on K images only and extrapolate to N (quick runs; the report '
                              'marks the extrapolated values). Default: run them in full')
     parser.add_argument('--growth', type=parse_growth, default=DEFAULT_GROWTH, metavar='SIZES',
                         help='sizes of scenario 1 for the cost as work grows, IMAGESxPROJECTS[:0] comma-separated, '

@@ -164,6 +164,10 @@ class Emulator(object):
     def config(self):
         return self.control('GET', '/config')
 
+    def add_images(self, images=(), families=()):
+        """Add images (seed entries) and image families (seed image_families entries) without a reset; returns the ids."""
+        return self.control('POST', '/images', {'images': list(images), 'families': list(families)})['ids']
+
     def revoke_tokens(self, user=None):
         return self.control('POST', '/tokens/revoke', {'all': True} if user is None else {'user': user})
 

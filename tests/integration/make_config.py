@@ -21,7 +21,7 @@ import requests
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GLANCE_IMAGE_COUNT = 6
+GLANCE_IMAGE_COUNT = 10
 # Seed project name -> role in the config.
 EMULATOR_ROLES = {
     'ims_owner': 'eu-de_owner',

@@ -53,8 +53,9 @@ def add_token(mock: responses.RequestsMock, tokens_url: str, project_id: str, im
     mock.add(responses.POST, tokens_url, json=body, status=201, headers={'X-Subject-Token': 'token-of-' + project_id})
 
 
-class ModuleReturned(Exception):
-    """The module ended; ``result`` is what it returned."""
+class ModuleReturned(BaseException):
+    """The module ended; ``result`` is what it returned. A BaseException, like the SystemExit of the real
+    exit_json/fail_json: the module's "every other failure" handler must not catch it."""
 
     def __init__(self, result: dict) -> None:
         super().__init__(result)

@@ -24,12 +24,12 @@ import yaml
 from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from harness import TEST_SEED  # tests/emulator is on sys.path: tests/e2e/conftest.py
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
-EMULATOR_DIR = os.path.join(ROOT, 'tests', 'emulator')
-SEED_FILE = os.path.join(EMULATOR_DIR, 'seeds', 'test.yml')
 AWX_DIR = os.path.join(ROOT, 'docs', 'awx')
 
-with open(SEED_FILE, encoding='utf-8') as _handle:
+with open(TEST_SEED, encoding='utf-8') as _handle:
     SEED = yaml.safe_load(_handle)
 DOMAIN = SEED['domains'][0]['name']
 PROJECT_ID = dict((project['name'], project['id']) for project in SEED['projects'])

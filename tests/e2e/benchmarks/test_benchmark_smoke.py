@@ -118,7 +118,8 @@ def test_accepting_is_one_job_or_one_put_per_image_as_the_uri_loop(report):
     module, uri = rows(report)['6m'], rows(report)['6u']
     assert requests(module)[MEMBERS] == IMAGES
     assert_writes(module, BATCH_UPDATE, ACCEPT, IMAGES)
-    assert requests(uri) == {TOKEN: 1, ACCEPT: IMAGES}
+    assert requests(uri) == {TOKEN: 1, ACCEPT: SAMPLE}   # the uri loop ran on the sample and is extrapolated
+    assert uri['extrapolated']['writes'] == IMAGES and uri['extrapolated']['total'] == 1 + IMAGES
 
 
 def test_planning_reads_every_image_writes_nothing_and_measures_one_module_process(report):

@@ -96,20 +96,20 @@ def site(tmp_path_factory):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(base / 'tree'), ANSIBLE_NOCOLOR='1')
     dest = base / 'site'
     dest.mkdir(mode=0o700)
-    run = dict(env=env, check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     subprocess.run([_tool('antsibull-docs'), 'sphinx-init', '--use-current', '--squash-hierarchy',
-                    '--sphinx-theme', 'alabaster', '--dest-dir', str(dest), 'imscloud.sharing'], **run)
+                    '--sphinx-theme', 'alabaster', '--dest-dir', str(dest), 'imscloud.sharing'], check=True, **run)
     with open(str(dest / 'conf.py'), 'a', encoding='utf-8') as handle:
         handle.write('\nintersphinx_mapping = {}  # no network here\n')
     rst = dest / 'rst'
     rst.chmod(0o700)
     subprocess.run([_tool('antsibull-docs'), '--config-file', str(dest / 'antsibull-docs.cfg'), 'collection',
                     '--cleanup', 'everything', '--use-current', '--squash-hierarchy', '--dest-dir', str(rst),
-                    'imscloud.sharing'], **run)
+                    'imscloud.sharing'], check=True, **run)
     warnings = dest / 'warnings.txt'
     subprocess.run([sys.executable, '-m', 'sphinx', '-b', 'html', '-q', '-c', str(dest), '-w', str(warnings),
-                    str(rst), str(dest / 'html')], **run)
-    return dest / 'html', warnings.read_text(encoding='utf-8')
+                    str(rst), str(dest / 'html')], check=True, **run)
+    return {'html': dest / 'html', 'warnings': warnings.read_text(encoding='utf-8')}
 
 
 def test_there_are_guides_to_publish():
@@ -118,7 +118,7 @@ def test_there_are_guides_to_publish():
 
 @pytest.mark.parametrize('name', GUIDES)
 def test_each_guide_is_a_page_with_its_headings(site, name):
-    html_dir, _ = site
+    html_dir = site['html']
     page_path = html_dir / 'docsite' / (name + '.html')
     assert page_path.is_file(), 'the docs site has no page for docs/guides/%s.md' % name
     page = _parse(str(page_path))
@@ -130,14 +130,14 @@ def test_each_guide_is_a_page_with_its_headings(site, name):
 
 
 def test_the_index_page_lists_every_guide(site):
-    html_dir, _ = site
+    html_dir = site['html']
     index = _parse(str(html_dir / 'index.html'))
     missing = [name for name in GUIDES if 'docsite/%s.html' % name not in index.hrefs]
     assert not missing, 'guides not linked from the collection index: %s' % missing
 
 
 def test_links_inside_the_site_resolve(site):
-    html_dir, _ = site
+    html_dir = site['html']
     broken = []
     pages = [path for path in html_dir.rglob('*.html') if path.parent.name == 'docsite']
     assert pages
@@ -152,19 +152,19 @@ def test_links_inside_the_site_resolve(site):
 
 
 def test_guides_link_to_each_other_and_to_the_modules(site):
-    html_dir, _ = site
+    html_dir = site['html']
     hrefs = _parse(str(html_dir / 'docsite' / 'quickstart.html')).hrefs
     assert any(href.split('#')[0] == 'authentication.html' for href in hrefs), hrefs
     assert any(href.split('#')[0] == '../index.html' for href in hrefs), hrefs
 
 
 def test_module_pages_are_there_too(site):
-    html_dir, _ = site
+    html_dir = site['html']
     missing = [name for name in MODULES if not (html_dir / ('%s_module.html' % name)).is_file()]
     assert not missing, missing
 
 
 def test_no_sphinx_warning_about_the_guides(site):
-    _, warnings = site
+    warnings = site['warnings']
     about_guides = [line for line in warnings.splitlines() if '/docsite/' in line]
     assert not about_guides, about_guides

@@ -124,23 +124,23 @@ def built(tmp_path_factory):
         for info in archive.getmembers():
             if info.isfile():
                 members[info.name] = archive.extractfile(info).read()
-    return tarballs[0].name, members
+    return {'name': tarballs[0].name, 'members': members}
 
 
 def test_no_planted_file_is_in_the_tarball(built):
-    _, members = built
+    members = built['members']
     leaked = sorted(name for name in PLANTED if name in members)
     assert not leaked, 'credential-looking or generated files in the built collection: %s' % leaked
 
 
 def test_no_member_contains_a_planted_secret(built):
-    _, members = built
+    members = built['members']
     leaked = sorted(name for name, content in members.items() if MARKER.encode() in content)
     assert not leaked, 'members of the built collection contain a planted secret: %s' % leaked
 
 
 def test_no_credential_looking_name_at_any_depth(built):
-    _, members = built
+    members = built['members']
     suspicious = ('clouds.yaml', 'clouds.yml', 'secure.yaml', 'secure.yml', '.env', '.netrc', 'id_rsa')
     found = sorted(name for name in members
                    if os.path.basename(name) in suspicious or name.endswith(('.pem', '.key', '.p12'))
@@ -149,7 +149,7 @@ def test_no_credential_looking_name_at_any_depth(built):
 
 
 def test_what_users_need_is_in_the_tarball(built):
-    name, members = built
+    name, members = built['name'], built['members']
     with open(os.path.join(ROOT, 'galaxy.yml'), encoding='utf-8') as handle:
         version = [line.split(':', 1)[1].strip() for line in handle if line.startswith('version:')][0]
     assert name == 'imscloud-sharing-%s.tar.gz' % version

@@ -8,11 +8,10 @@ import sys
 
 import pytest
 
+# relsupport sits next to this file; tests/emulator is put on sys.path by tests/e2e/conftest.py
 HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'emulator')
-for _path in (HERE, EMULATOR_DIR):
-    if _path not in sys.path:
-        sys.path.insert(0, _path)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
 
 from relsupport import Workspace, record_figures  # noqa: E402  pylint: disable=wrong-import-position
 

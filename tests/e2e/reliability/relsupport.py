@@ -9,15 +9,18 @@ import fcntl
 import json
 import os
 import re
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 
 import yaml
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-EMULATOR_DIR = os.path.join(os.path.dirname(os.path.dirname(HERE)), 'emulator')
-SEED_FILE = os.path.join(EMULATOR_DIR, 'seeds', 'test.yml')
+from harness import TEST_SEED as SEED_FILE  # tests/emulator is on sys.path: tests/e2e/conftest.py
+
 ANSIBLE_PLAYBOOK = os.path.join(os.path.dirname(sys.executable), 'ansible-playbook')
 PLAYBOOK_TIMEOUT = 300
 # Each test appends one JSON line of figures to this file (when set); write_report.py renders them.
@@ -157,7 +160,7 @@ class Workspace(object):
         env.update(extra)
         return env
 
-    def run(self, plays, collect=(), env=None, args=(), timeout=PLAYBOOK_TIMEOUT):
+    def run(self, plays, collect=(), env=None, args=(), timeout=PLAYBOOK_TIMEOUT, prefix=()):
         """Run the plays with ansible-playbook; the results registered under the names in collect are saved by a last
         task and returned as run.results ({name: result}, or None when the play stopped before)."""
         self.runs += 1
@@ -171,7 +174,7 @@ class Workspace(object):
         with open(playbook, 'w', encoding='utf-8') as handle:
             yaml.safe_dump(plays, handle, allow_unicode=True, sort_keys=False)
         started = time.monotonic()
-        completed = subprocess.run([ANSIBLE_PLAYBOOK, playbook] + list(args), cwd=self.path,
+        completed = subprocess.run(list(prefix) + [ANSIBLE_PLAYBOOK, playbook] + list(args), cwd=self.path,
                                    env=env if env is not None else self.env(), capture_output=True, text=True,
                                    timeout=timeout, check=False)
         elapsed = time.monotonic() - started
@@ -184,6 +187,71 @@ class Workspace(object):
             with open(results_path, encoding='utf-8') as handle:
                 results = json.load(handle)
         return PlaybookRun(completed, results, elapsed)
+
+
+class SyslogCapture(object):
+    """The system log of the processes of one command, received on a socket of this test (the real syslog path).
+
+    The command runs in a private mount namespace (unshare -m) whose /dev is a copy of the real one (links to its
+    entries) plus 'log': a unix datagram socket this object reads. ansible-core's modules write their 'Invoked with'
+    line with syslog(3) (journald only when python-systemd is installed, which it is not here), so every line they
+    log lands in self.messages, and nothing of the host's /dev changes. Needs root and unshare(1).
+    """
+
+    SCRIPT = 'mount --rbind /dev "$0" && mount --bind "$1" /dev && shift && exec "$@"'
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix='imscloud-syslog-')
+        self.real_dev = os.path.join(self.directory, 'realdev')
+        self.dev = os.path.join(self.directory, 'dev')
+        os.mkdir(self.real_dev)
+        os.mkdir(self.dev)
+        for name in os.listdir('/dev'):
+            source = os.path.join('/dev', name)
+            target = os.readlink(source) if os.path.islink(source) else os.path.join(self.real_dev, name)
+            os.symlink(target, os.path.join(self.dev, name))
+        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.socket.bind(os.path.join(self.dev, 'log'))
+        self.socket.settimeout(0.2)
+        self.messages = []
+        self._stop = threading.Event()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    @staticmethod
+    def available():
+        return os.geteuid() == 0 and shutil.which('unshare') is not None
+
+    @property
+    def prefix(self):
+        """What to put before a command so that it logs here."""
+        return ['unshare', '-m', '--propagation', 'private', 'sh', '-c', self.SCRIPT, self.real_dev, self.dev]
+
+    def _read(self):
+        while True:
+            try:
+                self.messages.append(self.socket.recv(1 << 20))
+            except socket.timeout:
+                if self._stop.is_set():   # the queue is drained: every datagram sent before close() was read
+                    return
+            except OSError:
+                return
+
+    def close(self):
+        """Stop reading (after draining what was sent) and remove the socket and the /dev copy."""
+        self._stop.set()
+        self._reader.join(5)
+        self.socket.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        return b'\n'.join(self.messages)
+
+
+def secret_forms(secret):
+    """Every way a secret may be written: raw, JSON-escaped, repr-escaped (e.g. inside str() of a dict), URL-encoded."""
+    from urllib.parse import quote, quote_plus
+    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], repr(secret)[1:-1],
+             quote(secret, safe=''), quote_plus(secret)]
+    return sorted(set(form.encode('utf-8') for form in forms))
 
 
 def record_figures(section, **figures):

@@ -228,7 +228,7 @@ def test_duplicates_warn_and_non_ascii_names_resolve(emu, workspace):
         {'name': 'duplicate members', MEMBER: {'image': 'shareable-01', 'members': [C, C2, C.upper(), C]},
          'register': 'members_dup'},
         {'name': 'duplicate images and projects', BATCH: {
-            'images': ['shareable-02', 'shareable-02', IMAGE['shareable-02']], 'projects': [C, C]},
+            'images': ['shareable-02', 'shareable-02', IMAGE['shareable-02']], 'projects': [C, C], 'api': 'jobs'},
          'register': 'batch_dup'},
         {'name': 'non-ASCII name, owner side', MEMBER: {'image': u'bild-grün-日本', 'members': [C]}, 'register': 'unicode_owner'},
         {'name': 'non-ASCII name, info', INFO: {'images': [u'bild-grün-日本']}, 'register': 'unicode_info'},

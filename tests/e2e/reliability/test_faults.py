@@ -79,16 +79,16 @@ def sharing_plays(url):
         {'name': 'native purge', member: {'image': 'shareable-02', 'members': [C, C2], 'purge_members': True}},
         {'name': 'native remove', member: {'image': IMAGE['shareable-03'], 'members': [C2], 'state': 'absent'}},
         {'name': 'batch add', batch: {'images': ['shareable-05', IMAGE['shareable-06']], 'projects': [C, C2],
-                                      'timeout': BATCH_TIMEOUT}},
+                                      'timeout': BATCH_TIMEOUT, 'api': 'jobs'}},
         {'name': 'batch purge', batch: {'images': ['shareable-07', 'shareable-08'], 'projects': [C, C2],
-                                        'purge_projects': True, 'timeout': BATCH_TIMEOUT}},
+                                        'purge_projects': True, 'timeout': BATCH_TIMEOUT, 'api': 'jobs'}},
         {'name': 'batch remove', batch: {'images': [IMAGE['shareable-09'], 'shareable-10'], 'projects': [C],
-                                         'state': 'absent', 'timeout': BATCH_TIMEOUT}},
+                                         'state': 'absent', 'timeout': BATCH_TIMEOUT, 'api': 'jobs'}},
     ]
     consumer_tasks = [
         {'name': 'native accept', member: {'image': 'shareable-04', 'status': 'accepted'}},
         {'name': 'batch accept', batch: {'images': ['glance-shared-01', IMAGE['glance-shared-02']], 'status': 'accepted',
-                                         'timeout': BATCH_TIMEOUT}},
+                                         'timeout': BATCH_TIMEOUT, 'api': 'jobs'}},
     ]
     return [play(owner_tasks, module_defaults=owner), play(consumer_tasks, module_defaults=consumer)]
 
@@ -146,7 +146,7 @@ def test_lost_batch_response_does_not_submit_the_job_again(emu, workspace):
     images = [IMAGE['shareable-01'], IMAGE['shareable-02']]
     emu.set_faults([{'route': BATCH_ROUTES[0], 'sequence': ['delay:2']}])
     tasks = [{'name': 'share', 'imscloud.sharing.ims_image_member_batch': {
-        'images': images, 'projects': [C, C2], 'api_timeout': 1, 'timeout': 10}, 'register': 'share'}]
+        'images': images, 'projects': [C, C2], 'api_timeout': 1, 'timeout': 10, 'api': 'jobs'}, 'register': 'share'}]
     run = workspace.run(play(tasks, module_defaults={'auth': password_auth(emu.url, 'owner-user')}), collect=['share'])
     state = wait_for_jobs(emu)
 
@@ -164,7 +164,7 @@ def test_batch_submission_survives_three_uncertain_faults_in_a_row(emu, workspac
     must survive them too: the user asked for 8 retries."""
     emu.set_faults([{'route': BATCH_ROUTES[0], 'sequence': ['500', '503', 'drop']}])
     tasks = [{'name': 'share', 'imscloud.sharing.ims_image_member_batch': {
-        'images': ['shareable-01'], 'projects': [C], 'timeout': BATCH_TIMEOUT}, 'register': 'share',
+        'images': ['shareable-01'], 'projects': [C], 'timeout': BATCH_TIMEOUT, 'api': 'jobs'}, 'register': 'share',
         'ignore_errors': True}]
     run = workspace.run(play(tasks, module_defaults={'auth': password_auth(emu.url, 'owner-user'), 'retries': RETRIES}),
                         collect=['share'])

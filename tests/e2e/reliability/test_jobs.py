@@ -32,7 +32,7 @@ def owner_play(emu, tasks):
 
 
 def test_failed_job_reports_the_job_and_the_pairs_then_a_rerun_converges(emu, workspace):
-    share = {'name': 'share', BATCH: {'images': ['shareable-01', 'encrypted-no-key'], 'projects': [C, C2]},
+    share = {'name': 'share', BATCH: {'images': ['shareable-01', 'encrypted-no-key'], 'projects': [C, C2], 'api': 'jobs'},
              'register': 'share', 'ignore_errors': True}
     failed = workspace.run(owner_play(emu, [share]), collect=['share'])
     state = wait_for_jobs(emu)
@@ -70,7 +70,7 @@ def test_failed_job_reports_the_job_and_the_pairs_then_a_rerun_converges(emu, wo
 def test_hung_job_times_out_with_the_job_then_a_rerun_converges(emu, workspace):
     # the job outlives the 1 s timeout by far, so that the module's re-read still finds nothing applied
     emu.configure(job_duration=6)
-    share = {'name': 'share', BATCH: {'images': ['shareable-03'], 'projects': [C], 'timeout': 1},
+    share = {'name': 'share', BATCH: {'images': ['shareable-03'], 'projects': [C], 'timeout': 1, 'api': 'jobs'},
              'register': 'share', 'ignore_errors': True}
     timed_out = workspace.run(owner_play(emu, [share]), collect=['share'])
     result = timed_out.results['share']

@@ -23,18 +23,21 @@ import re
 import requests
 import yaml
 
-from relsupport import (CONSUMER2_PROJECT, CONSUMER_PROJECT, DOMAIN, IMAGE, SEED, memberships, record_figures, seed_with,
-                        wait_for_jobs)
+import pytest
+
+from relsupport import (CONSUMER2_PROJECT, CONSUMER_PROJECT, DOMAIN, IMAGE, SEED, SyslogCapture, memberships, record_figures,
+                        secret_forms, seed_with, wait_for_jobs)
 
 C, C2 = CONSUMER_PROJECT, CONSUMER2_PROJECT
 MEMBER = 'imscloud.sharing.ims_image_member'
 BATCH = 'imscloud.sharing.ims_image_member_batch'
 INFO = 'imscloud.sharing.ims_image_member_info'
-# Distinctive values, so that a hit cannot be a coincidence.
-OWNER_PASSWORD = 'Pw-owner-Zq81xV7mK2'
-CONSUMER_PASSWORD = 'Pw-consumer-Hn47tR3wQ9'
-CONSUMER2_PASSWORD = 'Pw-consumer2-Lb52yE8pS6'
-WRONG_PASSWORD = 'Pw-wrong-Uc93kD1fJ4'
+# Distinctive values, so that a hit cannot be a coincidence. Backslashes and quotes, because ansible-core looks for
+# the raw value inside str() of an option, where they are escaped; '+', '&', ' ' and non-ASCII for URL encoding.
+OWNER_PASSWORD = 'Pw-owner-Zq81\\xV7"mK2'
+CONSUMER_PASSWORD = "Pw-consumer-Hn47'tR3+wQ9"
+CONSUMER2_PASSWORD = 'Pw-consumer2-Lb52 yE8&pS6\u00e9'
+WRONG_PASSWORD = 'Pw-wrong-Uc93\\kD1fJ4'
 OWNER_SECRET_KEY = 'Sk-owner-Wd28gN6bT0aa11bb22cc33dd44ee55ff66'
 CONSUMER_SECRET_KEY = 'Sk-consumer-Rm73hP5cY1aa11bb22cc33dd44ee55ff'
 
@@ -79,6 +82,9 @@ def secret_plays(emu):
         {'name': 'password: read', INFO: {'auth': owner_auth, 'images': ['shareable-01']}, 'register': 'result_password_info'},
         {'name': 'cloud dict: read', INFO: {'cloud': {'auth': owner_auth}, 'images': ['shareable-02']},
          'register': 'result_cloud_dict_info'},
+        {'name': 'cloud dict, wrong password: fails',
+         INFO: {'cloud': {'auth': dict(owner_auth, password='{{ wrong_password }}')}, 'images': ['shareable-02']},
+         'register': 'result_cloud_dict_wrong', 'ignore_errors': True},
         {'name': 'clouds.yaml: diff and check mode', MEMBER: {'cloud': 'owner', 'image': 'shareable-04', 'members': [C]},
          'check_mode': True, 'diff': True, 'register': 'result_clouds_yaml_member',
          'environment': {'OS_CLIENT_CONFIG_FILE': '{{ clouds_yaml }}'}},
@@ -109,7 +115,7 @@ def secret_plays(emu):
 
 # registered as result_<name>: a register name must not be an extra var, which would win over it
 CORE_DEBUG_ARGS_LINE = re.compile(r'^ *\d+ \d+\.\d+: done with _execute_module \(imscloud\.sharing\.')
-REGISTERED = ('password_member', 'password_batch', 'password_info', 'cloud_dict_info', 'clouds_yaml_member',
+REGISTERED = ('password_member', 'password_batch', 'password_info', 'cloud_dict_info', 'cloud_dict_wrong', 'clouds_yaml_member',
               'aksk_member', 'aksk_batch', 'aksk_info', 'token_member', 'token_batch', 'token_info',
               'wrong_password', 'wrong_secret_key', 'bad_input')
 
@@ -125,6 +131,11 @@ def read_bytes(path):
         return handle.read()
 
 
+INVOKED = re.compile(rb'ansible-imscloud\.sharing\.\w+: Invoked with ')
+FAILING = ('wrong_password', 'wrong_secret_key', 'bad_input', 'cloud_dict_wrong')
+
+
+@pytest.mark.skipif(not SyslogCapture.available(), reason='needs root and unshare(1) to give the modules a /dev/log')
 def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     emu.reset(secret_seed())
     consumer2_user_token = user_token(emu, 'consumer2-user', CONSUMER2_PASSWORD, C2)
@@ -146,13 +157,18 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
                         'clouds_yaml': clouds_yaml}, handle)
     env = workspace.env(ANSIBLE_DEBUG='1', ANSIBLE_LOG_PATH=workspace.log_path, ANSIBLE_KEEP_REMOTE_FILES='0')
 
-    run = workspace.run(secret_plays(emu), collect=['result_' + name for name in REGISTERED], env=env, args=['-vvvv', '-e', '@' + extra_vars])
+    syslog = SyslogCapture()
+    try:
+        run = workspace.run(secret_plays(emu), collect=['result_' + name for name in REGISTERED], env=env,
+                            args=['-vvvv', '-e', '@' + extra_vars], prefix=syslog.prefix)
+    finally:
+        system_log = syslog.close()
     stats = emu.stats()
 
     assert run.results is not None, run.describe()
     results = dict((name, run.results['result_' + name]) for name in REGISTERED)
     for name in REGISTERED:
-        expect_failure = name in ('wrong_password', 'wrong_secret_key', 'bad_input')
+        expect_failure = name in FAILING
         assert bool(results[name].get('failed')) is expect_failure, (name, results[name])
     assert memberships(wait_for_jobs(emu)) == {
         IMAGE['shareable-01']: {C: 'pending', C2: 'accepted'}, IMAGE['shareable-02']: {C: 'accepted', C2: 'pending'},
@@ -175,7 +191,7 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     # ansible-core's debug line with the module arguments (see the module docstring), one per module run
     core_dumps = [line for line in run.stdout.splitlines() if CORE_DEBUG_ARGS_LINE.match(line)]
     places = {'stdout': run.stdout.encode(), 'stderr': run.stderr.encode(), 'ansible log': read_bytes(workspace.log_path),
-              'registered results': json.dumps(results).encode('utf-8')}
+              'registered results': json.dumps(results).encode('utf-8'), 'syslog': system_log}
     for directory in ('ansible-tmp', 'ansible-remote-tmp', '.ansible'):
         for path in files_below(os.path.join(workspace.path, directory)):
             places[path] = read_bytes(path)
@@ -183,11 +199,15 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
         record_holds = records.get(path, {}).get('token')
         places['cache file ' + path] = read_bytes(path).replace(record_holds.encode(), b'') if record_holds else read_bytes(path)
         places['cache file name ' + path] = os.path.basename(path).encode()
-    leaks = sorted('%s in %s' % (what, where) for where, data in places.items() for what, value in secrets.items()
-                   if value.encode('utf-8') in data)
+    leaks = sorted('%s in %s (as %r)' % (what, where, form) for where, data in places.items()
+                   for what, value in secrets.items() for form in secret_forms(value) if form in data)
+    invoked = INVOKED.findall(system_log)
     record_figures('secrets', places=len(places), bytes=sum(len(data) for data in places.values()),
                    secrets=len(secrets), tasks=len(REGISTERED), leaks=len(leaks),
-                   core_debug_lines=len(core_dumps))
+                   core_debug_lines=len(core_dumps), syslog_lines=len(syslog.messages), syslog_invocations=len(invoked))
+
+    # ansible-core really wrote to the system log: one 'Invoked with' line per module run
+    assert len(invoked) == len(REGISTERED), system_log[:3000]
 
     # ANSIBLE_DEBUG lines ('<pid> <epoch>: ...') and -vvvv lines were really written
     assert len(re.findall(r'(?m)^ *\d+ \d+\.\d+: ', run.stdout)) > 1000, run.stdout[:2000]
@@ -199,8 +219,9 @@ def test_no_secret_in_output_logs_results_or_cache(emu, workspace):
     assert sum('VALUE_SPECIFIED_IN_NO_LOG_PARAMETER' in line for line in core_dumps) == len(REGISTERED) - 1, core_dumps
     # each cache record: the token and what to use it for, nothing secret besides it
     for path, record in records.items():
-        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog'}, record
+        assert set(record) <= {'token', 'issued_at', 'expires_at', 'project_id', 'endpoint', 'catalog', 'capabilities'}, record
     # the failures are reported, with the secret masked or absent
     assert results['wrong_password']['error']['status'] == 401
     assert results['wrong_secret_key']['error']['status'] == 401
+    assert results['cloud_dict_wrong']['error']['status'] == 401
     assert 'projects: invalid project id(s)' in results['bad_input']['msg']

@@ -75,8 +75,34 @@ def test_ca_cert_works_and_its_absence_fails_with_a_certificate_error(tls_emulat
         # which call, which kind of error, and the verification failure itself
         assert message.startswith('IAM request failed: POST %s/v3/auth/tokens: TLS error' % emu.url), message
         assert 'CERTIFICATE_VERIFY_FAILED' in message and 'certificate verify failed' in message, message
-        # a certificate problem is not retried
+        # a certificate problem is not retried, and the message says what to do
         assert result['attempts'] == 1 and result['error_type'] == 'SSLError', result
+        assert 'set ca_cert to the CA bundle that signed it, or validate_certs: false for a lab' in message, message
+    assert 'checked against %s' % tls_files['other_ca'] in results['other_ca']['msg']
+    assert results['without_ca']['ca_bundle'] and 'checked against' in results['without_ca']['msg']
+    # certificates not verified: the run says so
+    assert any('validate_certs is false: TLS certificates are not verified' in str(warning)
+               for warning in results['unverified'].get('warnings', [])), results['unverified']
     assert results['unverified']['images'][0]['members'][0]['member_id'] == CONSUMER_PROJECT
     record_figures('tls', verified_tasks=2, refused_without_ca=2, attempts_on_refusal=1,
                    requests=emu.stats()['total'] - stats_before['total'])
+
+
+def test_a_token_from_https_is_not_sent_to_an_http_endpoint(tls_emulator, tls_files, emu, workspace):
+    """Credentials obtained over https (the TLS emulator's IAM) and an http IMS endpoint (the plain emulator): the
+    task fails before sending, naming the endpoint; the http side receives nothing."""
+    tls_emulator.reset()
+    auth = password_auth(tls_emulator.url, 'owner-user')
+    arguments = {'auth': auth, 'ca_cert': tls_files['ca'], 'ims_endpoint': emu.url, 'images': ['shareable-01']}
+    tasks = [{'name': 'https credentials, http endpoint', INFO: arguments, 'register': 'http_endpoint',
+              'ignore_errors': True}]
+    run = workspace.run(play(tasks), collect=['http_endpoint'])
+    result = run.results['http_endpoint']
+    assert result.get('failed') is True, run.describe()
+    endpoint = emu.url.split('://', 1)[1]
+    assert 'refusing to send the token obtained over https from 127.0.0.1' in result['msg'], result['msg']
+    assert 'over http to http://%s' % endpoint in result['msg'] and 'allow_insecure_http' in result['msg']
+    assert result['endpoint'] == emu.url
+    assert emu.stats()['total'] == 0                       # nothing reached the http endpoint
+    assert tls_emulator.stats()['requests'].get('POST /v3/auth/tokens') == 1
+    record_figures('tls_http', refused=1, http_requests=emu.stats()['total'])

@@ -132,8 +132,15 @@ def secrets_section(entries):
              'A leak is a password, a secret key or the user\'s token anywhere, or a token IAM issued to a module '
              'anywhere but in the cache record (`<sha256>.json`, mode 0600) of the identity it was issued to.', '']
     for entry in entries.get('secrets', []):
-        lines.append('%d secret values, %d places (%d bytes) searched: **%d leaks found**.' % (
-            entry['secrets'], entry['places'], entry['bytes'], entry['leaks']))
+        lines.append('%d secret values, %d places (%d bytes) searched, each value in every form (raw, JSON-escaped, '
+                     'repr-escaped, URL-encoded): **%d leaks found**.' % (
+                         entry['secrets'], entry['places'], entry['bytes'], entry['leaks']))
+        if 'syslog_invocations' in entry:
+            lines += ['', 'The places include the system log of the managed node: the modules run in a private mount '
+                      'namespace whose `/dev/log` is a socket of the test, so ansible-core\'s own syslog path is used '
+                      '(%d lines received, %d of them `Invoked with ...`, one per module run). The secrets hold '
+                      'backslashes, quotes, `+`, `&`, spaces and non-ASCII letters, and come in `auth`, a `cloud` dict, '
+                      '`clouds.yaml` and extra vars.' % (entry['syslog_lines'], entry['syslog_invocations'])]
         lines += ['', 'This includes the line in which ansible-core, with `ANSIBLE_DEBUG`, prints each module\'s arguments '
                   '(`done with _execute_module (...)`, %d lines in this run). For a plain module that line holds its '
                   '`no_log` options in clear; the collection\'s action plugin hands ansible-core arguments that print '
@@ -159,7 +166,12 @@ def other_sections(entries):
         figures = (entry['verified_tasks'], entry['refused_without_ca'], entry['attempts_on_refusal'])
         lines += ['', '## TLS', '', '`validate_certs` defaults to true. With `ca_cert` (a CA made by the test) %d tasks '
                   'work over HTTPS; without it, or with another CA, %d tasks fail with `CERTIFICATE_VERIFY_FAILED` after '
-                  '%d attempt (certificate errors are not retried).' % figures]
+                  '%d attempt (certificate errors are not retried); the message names the CA bundle it was checked '
+                  'against and points to `ca_cert` / `validate_certs`. `validate_certs: false` works and warns.' % figures]
+    for entry in entries.get('tls_http', []):
+        lines += ['', 'A token obtained over https is not sent to an http IMS endpoint: %d task refused before sending, '
+                  '%d requests reached the http endpoint (`allow_insecure_http: true` allows it, for labs).'
+                  % (entry['refused'], entry['http_requests'])]
     lines += ['', '## Concurrency', '']
     for entry in entries.get('concurrency', []):
         lines.append('%d module processes (20 hosts, 20 forks, IAM answering in 2 s) shared one token cache: %d IAM '

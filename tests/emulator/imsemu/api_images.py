@@ -2,10 +2,12 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Images: Glance v2 /v2/images (show, list, create, patch, delete) and IMS /v2/cloudimages (ims_api.md section 6)."""
 
+import operator
 import uuid
 from urllib.parse import urlencode
 
 from .api_base import Api
+from .clock import parse_iso
 from .routes import GLANCE_ACTIONS
 from .seed import MEMBER_STATUSES, UUID_RE, VISIBILITIES
 from .shapes import ApiError, json_response, no_content, parse_json
@@ -13,6 +15,8 @@ from .shapes import ApiError, json_response, no_content, parse_json
 JSON_PATCH_TYPES = ('application/openstack-images-v2.1-json-patch', 'application/openstack-images-v2.0-json-patch')
 PAGING_KEYS = ('limit', 'marker', 'sort_key', 'sort_dir')
 SORT_KEYS = ('created_at', 'updated_at', 'name', 'id', 'status')
+TIME_OPERATORS = {'gt': operator.gt, 'gte': operator.ge, 'lt': operator.lt, 'lte': operator.le, 'eq': operator.eq,
+                  'neq': operator.ne}
 READ_ONLY = ('id', 'owner', 'status', 'created_at', 'updated_at', 'self', 'file', 'schema')
 
 
@@ -37,13 +41,43 @@ def bad_visibility(value):
                                   "     'enum': %s}\n\nOn instance['visibility']:\n    %r" % (value, enum, enum, value))
 
 
-def filter_matches(view, key, value):
-    if key not in view:
-        return False
-    actual = view[key]
-    if isinstance(actual, bool):
-        actual = 'true' if actual else 'false'
-    return str(actual) == value
+def time_filter(key, value):
+    """Glance's changes-since filter: created_at/updated_at=OP:ISO-time, OP one of gt gte lt lte eq neq (eq when
+    absent). Returns a predicate on epoch seconds; 400 when malformed."""
+    op_name, sep, text = value.partition(':')
+    if not sep or op_name not in TIME_OPERATORS:
+        op_name, text = 'eq', value
+    try:
+        bound = parse_iso(text)
+    except ValueError:
+        raise ApiError(400, 'webob', 'Invalid filter value %s. The date format must be in ISO 8601.' % value)
+    compare = TIME_OPERATORS[op_name]
+    return lambda image: compare(image[key], bound)
+
+
+def field_filter(key, value):
+    """Equality on any image field of the listing (name, owner, status, id, __imagetype, custom properties...)."""
+    def matches(view):
+        if key not in view:
+            return False
+        actual = view[key]
+        if isinstance(actual, bool):
+            actual = 'true' if actual else 'false'
+        return str(actual) == value
+    return matches
+
+
+def image_filters(pairs):
+    """(predicates on the raw image, predicates on the listing view) of the query's filters."""
+    on_image, on_view = [], []
+    for key, value in pairs:
+        if key == 'tag':
+            on_view.append(lambda view, tag=value: tag in view.get('tags', []))  # every tag given must be there
+        elif key in ('created_at', 'updated_at'):
+            on_image.append(time_filter(key, value))
+        else:
+            on_view.append(field_filter(key, value))
+    return on_image, on_view
 
 
 def page_limit(text, default_limit, max_limit):
@@ -58,6 +92,13 @@ def page_limit(text, default_limit, max_limit):
     return min(limit, max_limit)
 
 
+def sort_value(image, key):
+    """The sort key of an image: timestamps to the second (the listing's resolution), the rest as text."""
+    if key in ('created_at', 'updated_at'):
+        return int(image[key])
+    return str(image[key] or '')
+
+
 def sort_and_page(selected, params, default_limit, max_limit=1000):
     sort_key = params.pop('sort_key', 'created_at')
     sort_dir = params.pop('sort_dir', 'desc')
@@ -65,7 +106,7 @@ def sort_and_page(selected, params, default_limit, max_limit=1000):
         raise ApiError(400, 'webob', 'Invalid sort key: %s. It must be one of the following: %s.' % (sort_key, ', '.join(SORT_KEYS)))
     if sort_dir not in ('asc', 'desc'):
         raise ApiError(400, 'webob', 'Invalid sort direction: %s' % sort_dir)
-    selected.sort(key=lambda item: (str(item[1].get(sort_key) or ''), item[0]['id']), reverse=sort_dir == 'desc')
+    selected.sort(key=lambda item: (sort_value(item[0], sort_key), item[0]['id']), reverse=sort_dir == 'desc')
     limit = page_limit(params.pop('limit', None), default_limit, max_limit)
     marker = params.pop('marker', None)
     start = 0
@@ -103,30 +144,36 @@ class ImagesApi(Api):
             return False
         return not (visibility is None and vis == 'community' and image['owner'] != caller)
 
-    def select_images(self, ctx, params):
-        """Images the caller may list under Glance's rules, filtered by params; raises 400 on bad filters."""
+    def select_images(self, ctx, pairs):
+        """Images the caller may list under Glance's rules, filtered by the query pairs; raises 400 on bad filters."""
         state = self.state
-        visibility = params.pop('visibility', None)
+        params = dict(pairs)
+        visibility = params.get('visibility')
         if visibility is not None and visibility not in VISIBILITIES + ('all',):
             raise ApiError(400, 'webob', 'Invalid visibility value: %s' % visibility)
-        member_status = params.pop('member_status', 'accepted')
+        member_status = params.get('member_status', 'accepted')
         allowed_status = MEMBER_STATUSES + (('all',) if state.setting('member_status_all') or state.mode == 'glance' else ())
         if member_status not in allowed_status:
             raise ApiError(400, 'webob', 'Invalid status: %s' % member_status)
+        on_image, on_view = image_filters((k, v) for k, v in pairs if k not in ('visibility', 'member_status'))
         selected = []
         for image in state.images():
             if not self.listable(image, ctx.project_id, visibility, member_status):
                 continue
-            view = state.image_view(image, ctx.project_id)
-            if all(filter_matches(view, key, value) for key, value in params.items()):
+            if not all(matches(image) for matches in on_image):
+                continue
+            # The view (all fields of the listing) only when a filter needs it; pages get theirs in listing_page.
+            view = state.image_view(image, ctx.project_id) if on_view else None
+            if all(matches(view) for matches in on_view):
                 selected.append((image, view))
         return selected
 
     def listing_page(self, ctx, default_limit):
         """(query pairs, page of (image, view), limit) of a list request."""
         query = list(ctx.request.args.items(multi=True))
-        selected = self.select_images(ctx, dict((k, v) for k, v in query if k not in PAGING_KEYS))
+        selected = self.select_images(ctx, [(k, v) for k, v in query if k not in PAGING_KEYS])
         page, limit = sort_and_page(selected, dict((k, v) for k, v in query if k in PAGING_KEYS), default_limit)
+        page = [(image, view or self.state.image_view(image, ctx.project_id)) for image, view in page]
         return query, page, limit
 
     def h_list_images(self, ctx):
@@ -166,11 +213,15 @@ class ImagesApi(Api):
         if state.image(image_id) is not None:
             raise ApiError(409, 'webob', 'Image with identifier %s already exists!' % image_id)
         now = state.now()
-        properties = dict((k, v) for k, v in data.items() if k not in ('id', 'name', 'visibility', 'protected'))
+        tags = data.get('tags') or []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise ApiError(400, 'webob', 'tags must be a list of strings')
+        properties = dict((k, v) for k, v in data.items() if k not in ('id', 'name', 'visibility', 'protected', 'tags'))
         image = state.add_image({
             'id': image_id, 'name': str(data.get('name') or ''), 'owner': ctx.project_id, 'visibility': visibility,
             'status': 'queued', 'encrypted': False, 'key_authorized': False, 'whole_image': False, 'member_quota': None,
             'protected': bool(data.get('protected', False)), 'created_at': now, 'updated_at': now, 'properties': properties,
+            'tags': list(tags),
         })
         view = state.image_view(image, ctx.project_id)
         return json_response(view, 201, {'Location': '%s/v2/images/%s' % (state.base_url, image_id)})

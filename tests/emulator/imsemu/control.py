@@ -25,6 +25,7 @@ class ControlApi(object):
             ('GET', '/config'): lambda data: self.state.config_view(),
             ('POST', '/config'): self.state.configure,
             ('POST', '/tokens/revoke'): self.revoke,
+            ('POST', '/images'): self.add_images,
         }
 
     def __call__(self, request):
@@ -75,6 +76,18 @@ class ControlApi(object):
     def clear_faults(self, data):
         self.state.faults = []
         return {'ok': True}
+
+    def add_images(self, data):
+        """{"images": [seed image entries], "families": [image_families entries]}: added to the running world."""
+        unknown = set(data) - {'images', 'families'}
+        if unknown or not data:
+            raise ConfigError('images: {"images": [...], "families": [...]} expected')
+        entries, families = data.get('images') or [], data.get('families') or []
+        if not isinstance(entries, list) or not isinstance(families, list) or \
+                not all(isinstance(item, dict) for item in entries + families):
+            raise ConfigError('images: "images" and "families" must be lists of mappings')
+        ids = self.state.add_seed_images(entries, families)
+        return {'created': len(ids), 'ids': ids}
 
     def revoke(self, data):
         if data.get('all'):

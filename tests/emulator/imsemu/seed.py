@@ -19,7 +19,10 @@ DEFAULT_MEMBER_QUOTA = 256
 DEFAULT_WHOLE_IMAGE_QUOTA = 10
 # Seed images without created_at get increasing timestamps from here, so list order is stable.
 SEED_EPOCH = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
-TOP_LEVEL_KEYS = {'domains', 'projects', 'users', 'images', 'members', 'member_quota'}
+TOP_LEVEL_KEYS = {'domains', 'projects', 'users', 'images', 'image_families', 'members', 'member_quota'}
+FAMILY_KEYS = {'name', 'prefix', 'count', 'owner', 'start', 'interval', 'date_format', 'tags', 'properties',
+               'visibility', 'status'}
+MAX_FAMILY_COUNT = 10000
 
 
 class SeedError(ValueError):
@@ -29,6 +32,12 @@ class SeedError(ValueError):
 def derived_id(kind, name):
     """A stable 32-hex id for a seed entry given by name only."""
     return hashlib.md5(('%s:%s' % (kind, name)).encode('utf-8')).hexdigest()
+
+
+def derived_uuid(name):
+    """A stable UUID (version 4 layout) for an image named in a family."""
+    digest = hashlib.md5(('image:%s' % name).encode('utf-8')).hexdigest()
+    return '%s-%s-4%s-8%s-%s' % (digest[:8], digest[8:12], digest[13:16], digest[17:20], digest[20:32])
 
 
 def _listing(seed, key):
@@ -165,7 +174,7 @@ class World(object):
         self.member_quota = {'default': int(quota.get('default', DEFAULT_MEMBER_QUOTA)),
                              'whole_image': int(quota.get('whole_image', DEFAULT_WHOLE_IMAGE_QUOTA))}
 
-    def add_image(self, entry, index):
+    def add_image(self, entry, default_created):
         image_id = str(entry.get('id', ''))
         where = 'image %s' % (entry.get('name') or image_id)
         if not UUID_RE.match(image_id):
@@ -186,15 +195,54 @@ class World(object):
         properties = entry.get('properties') or {}
         if not isinstance(properties, dict):
             raise SeedError('%s: properties must be a mapping' % where)
-        created = parse_iso(entry['created_at']) if entry.get('created_at') else SEED_EPOCH + index * 60
+        tags = entry.get('tags') or []
+        if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+            raise SeedError('%s: tags must be a list of strings' % where)
+        try:
+            created = parse_iso(entry['created_at']) if entry.get('created_at') else default_created
+        except ValueError:
+            raise SeedError('%s: created_at must be an ISO 8601 time' % where)
         self.images[image_id] = {
             'id': image_id, 'name': str(entry.get('name', '')), 'owner': self.project_ref(entry.get('owner'), where),
             'visibility': visibility, 'status': str(entry.get('status', 'active')),
             'encrypted': _bool_field(entry, 'encrypted', False, where), 'key_authorized': key_authorized,
             'whole_image': _bool_field(entry, 'whole_image', False, where), 'member_quota': member_quota,
             'protected': _bool_field(entry, 'protected', False, where),
-            'created_at': created, 'updated_at': created, 'properties': dict(properties),
+            'created_at': created, 'updated_at': created, 'properties': dict(properties), 'tags': list(tags),
         }
+
+    def add_family(self, family):
+        """image_families entry: `count` images of one owner, one every `interval` seconds from `start`, named from
+        `name` (a template with {n}, the 1-based number zero-padded to the width of count, and {date}, the creation
+        time in `date_format`) or `prefix` + {n}. Ids are derived from the names, so a seed gives the same ids each time."""
+        where = 'image family %s' % (family.get('name') or family.get('prefix'))
+        unknown = set(family) - FAMILY_KEYS
+        if unknown:
+            raise SeedError('%s: unknown keys %s' % (where, ', '.join(sorted(unknown))))
+        count, interval = family.get('count'), family.get('interval', 86400)
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_FAMILY_COUNT:
+            raise SeedError('%s: count must be an integer from 1 to %d' % (where, MAX_FAMILY_COUNT))
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or interval < 0:
+            raise SeedError('%s: interval must be a number of seconds >= 0' % where)
+        if ('name' in family) == ('prefix' in family):
+            raise SeedError('%s: give exactly one of name (a template) and prefix' % where)
+        template = family['name'] if 'name' in family else str(family['prefix']) + '{n}'
+        try:
+            start = parse_iso(family['start']) if family.get('start') else SEED_EPOCH
+        except ValueError:
+            raise SeedError('%s: start must be an ISO 8601 time' % where)
+        date_format = str(family.get('date_format', '%Y%m%d'))
+        width = len(str(count))
+        for index in range(count):
+            created = start + index * interval
+            stamp = datetime.fromtimestamp(created, timezone.utc)
+            try:
+                name = str(template).format(n=str(index + 1).zfill(width), date=stamp.strftime(date_format))
+            except (KeyError, IndexError, ValueError):
+                raise SeedError('%s: name may use only {n} and {date}' % where)
+            entry = dict((k, family[k]) for k in ('owner', 'tags', 'properties', 'visibility', 'status') if k in family)
+            entry.update(id=derived_uuid(name), name=name)
+            self.add_image(entry, created)
 
     def add_member(self, entry, now):
         image_id = str(entry.get('image', ''))
@@ -223,7 +271,9 @@ def build_world(seed, now):
         world.add_user(entry)
     world.set_member_quota(seed.get('member_quota', {}))
     for index, entry in enumerate(_listing(seed, 'images')):
-        world.add_image(entry, index)
+        world.add_image(entry, SEED_EPOCH + index * 60)
+    for family in _listing(seed, 'image_families'):
+        world.add_family(family)
     for entry in _listing(seed, 'members'):
         world.add_member(entry, now)
     return world

@@ -34,6 +34,10 @@ class State(object):
     # -- lifecycle
     def _install(self, world):
         self.world = world
+        # image id -> member ids: listing 1000 images must not scan every membership for every image
+        self.members_by_image = collections.defaultdict(set)
+        for image_id, member_id in world.members:
+            self.members_by_image[image_id].add(member_id)
         self.jobs = JobBook(self)
         self.tokens = {}
         self.token_issue_times = collections.defaultdict(collections.deque)
@@ -151,11 +155,27 @@ class State(object):
         self.world.images[image['id']] = image
         return image
 
+    def add_seed_images(self, entries=(), families=()):
+        """Add seed-format images and image families (POST /_emulator/images) to the running world.
+
+        All or nothing: a bad entry raises SeedError and adds none. Returns the new image ids in order.
+        """
+        known = set(self.world.images)
+        staging = copy.copy(self.world)
+        staging.images = dict(self.world.images)
+        now = self.now()
+        for index, entry in enumerate(entries):
+            staging.add_image(entry, now + index)
+        for family in families:
+            staging.add_family(family)
+        self.world.images = staging.images
+        return [image_id for image_id in staging.images if image_id not in known]
+
     def delete_image(self, image_id):
         """Remove an image and its memberships."""
         del self.world.images[image_id]
-        for key in [key for key in self.world.members if key[0] == image_id]:
-            del self.world.members[key]
+        for member_id in self.members_by_image.pop(image_id, set()):
+            del self.world.members[(image_id, member_id)]
 
     def update_image(self, image, changes):
         """Apply (op, name, value) JSON-patch changes to an image."""
@@ -173,11 +193,11 @@ class State(object):
         return self.world.members.get((image_id, member_id))
 
     def members_of(self, image_id):
-        rows = [(member_id, row) for (img, member_id), row in self.world.members.items() if img == image_id]
+        rows = [(member_id, self.world.members[(image_id, member_id)]) for member_id in self.members_by_image.get(image_id, ())]
         return sorted(rows, key=lambda item: (item[1]['created_at'], item[0]))
 
     def has_members(self, image_id):
-        return any(img == image_id for (img, _member) in self.world.members)
+        return bool(self.members_by_image.get(image_id))
 
     def add_member(self, image_id, member_id, when=None):
         """A new pending membership (an existing one is left as it is); returns the row."""
@@ -185,6 +205,7 @@ class State(object):
         key = (image_id, member_id)
         if key not in self.world.members:
             self.world.members[key] = {'status': 'pending', 'created_at': when, 'updated_at': when}
+            self.members_by_image[image_id].add(member_id)
         return self.world.members[key]
 
     def set_member_status(self, image_id, member_id, status, when=None):
@@ -195,6 +216,7 @@ class State(object):
 
     def remove_member(self, image_id, member_id):
         self.world.members.pop((image_id, member_id), None)
+        self.members_by_image.get(image_id, set()).discard(member_id)
 
     def member_quota_for(self, image):
         if image['member_quota'] is not None:

@@ -286,8 +286,11 @@ def test_ims_endpoint_override_uses_nocatalog(mock, make_client):
 def test_internal_interface_is_taken_from_the_catalog(mock, make_client):
     add_token(mock, endpoints=[{'interface': 'public', 'region': 'eu-de', 'url': 'https://public.test'},
                                {'interface': 'internal', 'region': 'eu-de', 'url': 'https://internal.test/v2'}])
-    mock.add(responses.GET, 'https://internal.test/v2/images/%s/members' % IMAGE, json={'members': []})
-    make_client(interface='internal').list_members(IMAGE)
+    mock.add(responses.GET, 'https://internal.test/v2/images/%s/members' % IMAGE, json={'members': [{'member_id': 'm'}]})
+    client = make_client(interface='internal')
+    assert client.list_members(IMAGE) == [{'member_id': 'm'}]
+    assert client.endpoint == 'https://internal.test'
+    assert [c.request.url for c in mock.calls] == [TOKENS, 'https://internal.test/v2/images/%s/members' % IMAGE]
 
 
 def test_missing_image_service_is_an_error(mock, make_client):

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 
 import pytest
 import yaml
@@ -24,6 +26,8 @@ PASSWORD = 'S3cret-Passw0rd!'
 TOKEN = 'gAAAAA-token-value-0123456789'
 SECRET_KEY = 'SK-very-secret-0123456789'
 IAM = 'https://iam.eu-de.otc.t-systems.com/v3'
+NOT_VERIFIED = ('validate_certs is false: TLS certificates are not verified, so anyone on the network path can read the '
+                'credentials; use it only in a lab, and set ca_cert for a private CA instead')
 
 
 class Paths:
@@ -182,8 +186,8 @@ def test_v3_auth_type_synonyms(paths):
 
 
 def test_integer_auth_values_become_strings(paths):
-    cfg = resolve_connection({'auth': password_auth(project_id=12345)}, paths.env())
-    assert cfg.project_id == '12345'
+    cfg = resolve_connection({'auth': password_auth(project_id=int('1' * 32))}, paths.env())
+    assert cfg.project_id == '1' * 32
 
 
 def test_names_are_trimmed_but_secrets_kept_as_given(paths):
@@ -371,13 +375,51 @@ def test_ca_cert_ignored_when_not_validating(paths):
     cfg = resolve_connection({'auth': password_auth(), 'ca_cert': '/does/not/exist.pem', 'validate_certs': False},
                              paths.env())
     assert cfg.verify is False
-    assert cfg.warnings == ['ca_cert is ignored because validate_certs is false']
+    assert cfg.warnings == [NOT_VERIFIED, 'ca_cert is ignored because validate_certs is false']
 
 
 def test_ca_cert_from_environment_ignored_silently_when_not_validating(paths):
     cfg = resolve_connection({'auth': password_auth(), 'validate_certs': False}, paths.env(OS_CACERT='/nope.pem'))
     assert cfg.verify is False
-    assert cfg.warnings == []
+    assert cfg.warnings == [NOT_VERIFIED]
+
+
+def test_certificates_not_verified_is_warned_wherever_it_is_set(paths):
+    write_clouds(paths.cwd, {'lab': {'auth': password_auth(), 'verify': False}})
+    assert resolve_connection({'cloud': 'lab'}, paths.env()).warnings == [
+        NOT_VERIFIED.replace('validate_certs is', "verify of cloud 'lab' (%s) is" % (paths.cwd / 'clouds.yaml'))]
+    assert resolve_connection({'auth': password_auth()}, paths.env()).warnings == []
+
+
+@pytest.mark.parametrize('value', ['my-project', '0123456789abcdef0123456789abcdeg', '0123456789abcdef', 'eu-de'])
+def test_project_id_that_is_not_hex_fails_naming_the_option(paths, value):
+    message = error_of({'auth': password_auth(project_id=value)}, paths.env())
+    assert message.startswith('auth.project_id: %r is not a project id (32 hexadecimal digits)' % value)
+    assert 'auth.project_name' in message
+
+
+def test_project_id_from_the_environment_is_checked_too(paths):
+    message = error_of({'auth': password_auth(project_id=None)}, paths.env(OS_PROJECT_ID='not-hex'))
+    assert message.startswith("OS_PROJECT_ID: 'not-hex' is not a project id")
+
+
+def test_password_that_is_not_utf8_in_the_environment_is_a_message(paths):
+    environ = paths.env(OS_PASSWORD=b'caf\xe9-pw'.decode('utf-8', 'surrogateescape'))
+    message = error_of({'auth': password_auth(password=None)}, environ)
+    assert message == 'OS_PASSWORD holds bytes that are not valid UTF-8 (at character 4); set it in UTF-8'
+
+
+def test_clouds_yaml_that_is_not_utf8_is_a_message(paths):
+    (paths.cwd / 'clouds.yaml').write_bytes(b'clouds:\n  c:\n    auth:\n      password: caf\xe9\n')
+    message = error_of({'cloud': 'c'}, paths.env())
+    assert message.startswith('cannot read %s: it is not valid utf-8 (byte ' % (paths.cwd / 'clouds.yaml'))
+    assert 'save it as UTF-8' in message and 'caf' not in message
+
+
+@pytest.mark.parametrize('value', [86401, 10 ** 30, float('1e300')])
+def test_huge_api_timeout_is_refused(paths, value):
+    message = error_of({'auth': password_auth(), 'api_timeout': value}, paths.env())
+    assert message.startswith('api_timeout must be at most 86400 seconds, got ')
 
 
 def test_client_cert_and_key(paths):
@@ -805,7 +847,8 @@ def test_cache_key_changes_with_credential_identity_and_scope():
     base = dict(auth_type='password', auth_url=IAM, username='alice', user_domain_name='d', password=PASSWORD,
                 project_id=PROJECT, region_name='eu-de')
     key = ConnectionConfig(**base).cache_key()
-    assert len(key) == 64 and int(key, 16) >= 0
+    assert re.fullmatch('[0-9a-f]{64}', key)   # a sha256 hex digest: usable as a file name
+    assert PASSWORD not in key and hashlib.sha256(PASSWORD.encode()).hexdigest() != key
     assert ConnectionConfig(**base).cache_key() == key
     for change in ({'password': PASSWORD + '2'}, {'username': 'bob'}, {'project_id': OTHER_PROJECT},
                    {'region_name': 'eu-nl'}, {'auth_url': 'https://iam.example.test/v3'}, {'interface': 'internal'}):

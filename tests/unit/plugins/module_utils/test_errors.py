@@ -162,3 +162,16 @@ def test_details_never_replace_fixed_keys():
     err = IMSError('IMS job j failed', code='IMG.0088', details={'job_id': 'j', 'status': 'FAIL'})
     assert err.to_dict()['status'] is None
     assert 'job_id' not in err.to_dict() and err.details == {'job_id': 'j', 'status': 'FAIL'}
+
+
+@pytest.mark.parametrize('secret', ['back\\slash-pw', 'quote"d-pw', "apos'-pw", 'plus+sp ace&amp', '\u00e9t\u00e9-pw<>'])
+def test_every_encoding_of_a_secret_is_scrubbed(secret):
+    from urllib.parse import quote, quote_plus
+    import html as htmllib
+    echoes = [json.dumps({'password': secret}), json.dumps({'password': secret}, ensure_ascii=False), repr({'p': secret}),
+              'password=%s' % quote_plus(secret), 'p=%s' % quote(secret, safe=''), htmllib.escape(secret), secret]
+    for echo in echoes:
+        err = IMSError('gateway said: %s' % echo, details={'body': echo}).redact([secret])
+        assert secret not in str(err) and '********' in str(err), echo
+        for form in (json.dumps(secret)[1:-1], repr(secret)[1:-1], quote_plus(secret), quote(secret, safe='')):
+            assert form not in str(err) and form not in err.details['body'], (echo, form)

@@ -210,7 +210,10 @@ def test_configuration_warnings_are_shown(capsys):
     args = {'auth': auth(), 'image': 'i', 'validate_certs': False, 'ca_cert': '/nonexistent/ca.pem'}
     code, result = run_module(ShareModule, args, capsys)
     assert code == 0
-    assert warning_texts(result) == ['ca_cert is ignored because validate_certs is false']
+    assert warning_texts(result) == [
+        'validate_certs is false: TLS certificates are not verified, so anyone on the network path can read the '
+        'credentials; use it only in a lab, and set ca_cert for a private CA instead',
+        'ca_cert is ignored because validate_certs is false']
 
 
 def test_option_aliases(capsys, tmp_path):
@@ -254,9 +257,26 @@ def test_wait_argument_spec_defaults(capsys):
 
 
 def test_run_must_be_implemented(capsys):
-    with patch_module_args({'auth': auth()}):
-        with pytest.raises(NotImplementedError, match='IMSModule must implement run'):
-            IMSModule()()
+    code, result = run_module(IMSModule, {'auth': auth()}, capsys)
+    assert code == 1
+    assert result['msg'] == ('unexpected error (please report it with the exception shown with -vvv): '
+                             'NotImplementedError: IMSModule must implement run()')
+    assert 'Traceback' not in result['msg']
+
+
+class BrokenModule(ShareModule):
+    """A module whose code hits a ValueError of a library (here: a token cache key that is not a digest)."""
+
+    def run(self):
+        from ansible_collections.imscloud.sharing.plugins.module_utils.token_cache import TokenCache
+        TokenCache('/nonexistent').load('not a key: %s' % self.connection.password)
+
+
+def test_value_errors_become_a_failure_with_the_secret_masked(capsys):
+    code, result = run_module(BrokenModule, {'auth': auth(), 'image': 'i'}, capsys)
+    assert code == 1
+    assert result['msg'].endswith('ValueError: token cache keys are hex digests; got an invalid key')
+    assert auth()['password'] not in json.dumps(result)
 
 
 def test_spec_is_not_shared_between_calls():
@@ -287,3 +307,53 @@ def test_secrets_are_no_log():
     secret_suboptions = {name for name, option in spec['auth']['options'].items() if option.get('no_log')}
     assert secret_suboptions == {'password', 'token', 'access_key', 'secret_key', 'security_token'}
     assert not spec['auth'].get('no_log')
+
+
+# Secrets with the characters that ansible-core's masking of 'Invoked with' (str() of each option) missed.
+AWKWARD_SECRETS = ['back\\slash-Pw-1', 'quote"and\'apos-Pw-2', 'plus+space amp&-Pw-3', 'unicode-\u00e9\u00df-Pw-4']
+
+
+def every_form(secret):
+    import html
+    from urllib.parse import quote, quote_plus
+    return [secret, json.dumps(secret)[1:-1], repr(secret)[1:-1], str({'p': secret}), quote(secret, safe=''),
+            quote_plus(secret), html.escape(secret)]
+
+
+@pytest.mark.parametrize('secret', AWKWARD_SECRETS)
+@pytest.mark.parametrize('where', ['auth', 'cloud dict'])
+def test_no_form_of_a_secret_reaches_the_invocation_log(capsys, monkeypatch, secret, where):
+    """What ansible-core sends to syslog/journald ('Invoked with ...') and the invocation in the result."""
+    logged = []
+    monkeypatch.setattr(module_utils.AnsibleModule, 'log', lambda self, msg, log_args=None: logged.append(msg))
+    args = {'auth': auth(password=secret)} if where == 'auth' else {'cloud': {'auth': auth(password=secret)}}
+    code, result = run_module(ShareModule, dict(args, image='i'), capsys)
+    assert code == 0
+    invoked = [line for line in logged if line.startswith('Invoked with')]
+    assert len(invoked) == 1 and 'alice' in invoked[0]
+    shown = invoked[0] + json.dumps(result) + json.dumps(result, ensure_ascii=False)
+    for form in every_form(secret):
+        assert form[2:-2] not in shown, (form, invoked[0])
+
+
+def test_secrets_from_the_environment_are_masked_before_the_invocation_is_logged(capsys, monkeypatch):
+    masked_at_log_time = []
+    original = module_utils.AnsibleModule._log_invocation
+
+    def spy(self):
+        masked_at_log_time.append(set(self.no_log_values))
+        original(self)
+
+    monkeypatch.setattr(module_utils.AnsibleModule, '_log_invocation', spy)
+    monkeypatch.setenv('OS_PASSWORD', AWKWARD_SECRETS[0])
+    code, _result = run_module(ShareModule, {'auth': auth(password=None), 'image': 'i'}, capsys)
+    assert code == 0
+    assert {AWKWARD_SECRETS[0], repr(AWKWARD_SECRETS[0])[1:-1], json.dumps(AWKWARD_SECRETS[0])[1:-1]} <= masked_at_log_time[0]
+
+
+def test_allow_insecure_http_is_an_option_defaulting_to_false(capsys):
+    code, result = run_module(ShareModule, {'auth': auth(), 'image': 'i'}, capsys)
+    assert code == 0 and result['invocation']['module_args']['allow_insecure_http'] is False
+    assert ShareModule.runs[0].connection.allow_insecure_http is False
+    run_module(ShareModule, {'auth': auth(), 'image': 'i', 'allow_insecure_http': True}, capsys)
+    assert ShareModule.runs[1].connection.allow_insecure_http is True

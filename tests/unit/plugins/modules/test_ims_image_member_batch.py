@@ -476,7 +476,7 @@ def test_sharing_with_the_owner_project_is_refused_before_any_write(ims):
 def test_unknown_image_id_fails_naming_the_option(ims):
     result = run_module({'images': [IMG_C], 'projects': [CONSUMER]})
     assert result['failed'] is True
-    assert 'Check images' in result['msg'] and IMG_C in result['msg']
+    assert 'check the image id' in result['msg'] and IMG_C in result['msg']
     assert ims.submissions == []
 
 
