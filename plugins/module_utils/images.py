@@ -319,7 +319,7 @@ def require_shares(resolution: Resolution, missing_ids: Iterable[str], project_i
     """Recipient side, after the member read: images not shared with project_id are an IMSError outside check mode;
     in check mode they become unverified (in place: the images and unverified of ``resolution``). Returns the
     warnings for the module to give (also appended to ``resolution.warnings``)."""
-    missing = [image_id for image_id in missing_ids]
+    missing = list(missing_ids)
     if not missing:
         return []
     if not check_mode:

@@ -189,7 +189,11 @@ unverified_images:
   returned: always
   type: list
   elements: dict
-  sample: [{id: null, name: golden-ubuntu-24.04, reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image with this name is among the images shared with it"}]
+  sample:
+    - id: null
+      name: golden-ubuntu-24.04
+      reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image
+        with this name is among the images shared with it"
   contains:
     id:
       description: The image id; null for an image given by name that could not be found.

@@ -274,7 +274,11 @@ unverified_images:
   returned: recipient side
   type: list
   elements: dict
-  sample: [{id: null, name: golden-ubuntu-24.04, reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image with this name is among the images shared with it"}]
+  sample:
+    - id: null
+      name: golden-ubuntu-24.04
+      reason: "image golden-ubuntu-24.04 is not shared with project 5b1f0c6a1e2d4c8f9a7b3d2e1f0a9b8c (yet): no image
+        with this name is among the images shared with it"
   contains:
     id:
       description: The image id; null for an image given by name that could not be found.
@@ -502,7 +506,6 @@ from ansible_collections.imscloud.sharing.plugins.module_utils import executor
 from ansible_collections.imscloud.sharing.plugins.module_utils import images as image_api
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import explain
 from ansible_collections.imscloud.sharing.plugins.module_utils.advice import private_image_hint
-from ansible_collections.imscloud.sharing.plugins.module_utils.images import UUID_PATTERN
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import JobRun
 from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs import settle_pending_jobs
