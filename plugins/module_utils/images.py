@@ -12,7 +12,7 @@ Every module resolves images and reads member lists through these functions, so 
     ``read_ids=False`` takes ids as they are, without a request (the member read that follows checks them).
 ``read_member_lists(client, images, side, *, concurrency=8) -> MemberReads``
     The member list of each image (image dicts or ids), read concurrently (at most ``concurrency`` at a time).
-``require_shares(resolution, missing_ids, project_id, check_mode) -> None``
+``require_shares(resolution, missing_ids, project_id, check_mode) -> list of warnings``
     Recipient side: the images that are not shared with the caller are an error, except in check mode (below).
 ``select(client, selector, side) -> selection.Selection``
     The images a validated selector (``selection.validate_selector``) chooses among the side's candidates, from one
@@ -101,6 +101,11 @@ class MemberReads:
 
 def is_image_id(reference: str) -> bool:
     return bool(UUID_PATTERN.match(reference))
+
+
+def image_key(image: dict) -> str:
+    """What identifies an image in a plan: its id, or the name of an unverified image given by name."""
+    return image.get('id') or image.get('name')
 
 
 def _map(client: Any, func: Callable, items: list, concurrency: int) -> list:
@@ -310,23 +315,27 @@ def resolve_images(client: Any, references: Iterable[Any], side: str, *, concurr
     return Resolution(images, warnings, unverified)
 
 
-def require_shares(resolution: Resolution, missing_ids: Iterable[str], project_id: str, check_mode: bool) -> None:
+def require_shares(resolution: Resolution, missing_ids: Iterable[str], project_id: str, check_mode: bool) -> list:
     """Recipient side, after the member read: images not shared with project_id are an IMSError outside check mode;
-    in check mode they become unverified (in place: the images, unverified and warnings of ``resolution``)."""
-    missing = [image_id for image_id in missing_ids]
+    in check mode they become unverified (in place: the images and unverified of ``resolution``). Returns the
+    warnings for the module to give (also appended to ``resolution.warnings``)."""
+    missing = list(missing_ids)
     if not missing:
-        return
+        return []
     if not check_mode:
         raise IMSError('project %s is not a member of image(s) %s: there is nothing to accept or reject; the owner '
                        'must share the image(s) with the project first' % (project_id, ', '.join(missing)),
                        details={'missing_images': missing})
+    warnings = []
     for position, image in enumerate(resolution.images):
-        if image.get('id') in missing and not image.get('unverified'):
+        if image_key(image) in missing and not image.get('unverified'):
             predicted = unverified_image(image['id'], project_id, 'its member list does not show the project')
             predicted['name'] = image.get('name')
             resolution.images[position] = predicted
             resolution.unverified.append(predicted)
-            resolution.warnings.append(unverified_warning(predicted))
+            warnings.append(unverified_warning(predicted))
+    resolution.warnings.extend(warnings)
+    return warnings
 
 
 # ---------------------------------------------------------------- member reads

@@ -79,9 +79,9 @@ def _project_id_by_name(client: Any, option: str, name: str) -> str:
         raise IMSError('%s: project %r not found%s (or not visible to these credentials); check the name (an exact '
                        'match) or %s' % (option, name, where, USE_IDS), details={'project': name})
     if len(found) > 1:
+        where_found = ', '.join('%s in domain %s' % (p['id'], p.get('domain_id')) for p in found)
         raise IMSError('%s: project name %r is ambiguous: %d projects have it (%s); set project_domain_id, or %s'
-                       % (option, name, len(found), ', '.join('%s in domain %s' % (p['id'], p.get('domain_id'))
-                                                              for p in found), USE_IDS),
+                       % (option, name, len(found), where_found, USE_IDS),
                        details={'project': name, 'matching_ids': [p['id'] for p in found]})
     return str(found[0]['id']).lower()
 
@@ -92,8 +92,8 @@ def resolve_projects(client: Any, option: str, references: Iterable[str], *, con
     names = [ref for ref in references if not is_project_id(ref)]
     if names:
         _check_can_list(client, option, names)
-    ids = dict(zip(names, client._map_concurrently(lambda name: _project_id_by_name(client, option, name),
-                                                     names, concurrency)))
+    looked_up = client._map_concurrently(lambda name: _project_id_by_name(client, option, name), names, concurrency)
+    ids = dict(zip(names, looked_up))
     resolved: list = []
     for ref in references:
         project_id = ids.get(ref, ref)

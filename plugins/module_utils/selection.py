@@ -135,6 +135,18 @@ def validate_selector(option: str, selector: Any) -> Optional[dict]:
     }
 
 
+def check_rotation(purge_older: bool, selector: Optional[dict], status: Optional[str], state: str) -> None:
+    """purge_older needs an owner-side selector with newest and state=present; IMSError before any request."""
+    if not purge_older:
+        return
+    if selector is None or not selector['newest']:
+        raise IMSError('purge_older needs selector with newest: it removes the projects from the images of each family '
+                       'that are not among the newest N')
+    if status is not None or state != 'present':
+        raise IMSError('purge_older works on the owner side with state=present (it shares the newest images and '
+                       'unshares the older ones); remove purge_older, or status / state=absent')
+
+
 def server_filters(selector: dict) -> dict:
     """The listing filters the cloud applies (a dict for images.iter_image_pages; ``tag`` repeats)."""
     filters: dict = {}

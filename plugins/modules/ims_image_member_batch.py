@@ -32,6 +32,7 @@ requirements:
 extends_documentation_fragment:
   - imscloud.sharing.connection
   - imscloud.sharing.connection.wait
+  - imscloud.sharing.image_selector
   - imscloud.sharing.attributes
 attributes:
   check_mode:
@@ -48,9 +49,28 @@ options:
         shared with the caller's project (in any member status). A name must match exactly one image.
       - An id (a UUID) is used as it is, without looking the image up; the member read fails when it does not exist.
       - Duplicates (also a name and the id of the same image) count once.
+      - Give O(images) or O(selector).
     type: list
     elements: str
-    required: true
+  purge_older:
+    description:
+      - B(Rotation.) Owner side, with O(selector) and O(selector.newest). Also removes the projects in O(projects) from
+        the images that O(selector) would choose but for O(selector.newest) (the older builds of each family), so that
+        the projects keep exactly the newest N builds. Other members of the older images stay.
+      - Check mode and diff show which images gain the projects and which lose them (RV(added), RV(removed),
+        RV(selection.older)).
+    type: bool
+    default: false
+  project_names:
+    description:
+      - Owner side. Projects by name, added to O(projects). Ids are the fast path (no request); each name costs one
+        C(GET /v3/projects?name=<name>), in the project domain of the connection when it is given by id.
+      - Listing projects needs credentials that may do so (Keystone, a domain or system reader; OTC IAM, the
+        permission C(iam:projects:list)). Without it the task fails before any change and says to use ids. Not
+        with AK/SK. A name must match exactly one project.
+      - Mutually exclusive with O(status).
+    type: list
+    elements: str
   projects:
     description:
       - Owner side. The project ids (32 hexadecimal characters) that should (O(state=present)) or should not
@@ -227,6 +247,26 @@ request_trace:
   type: list
   elements: str
   sample: ['#1 POST https://iam.eu-de.otc.t-systems.com/v3/auth/tokens, -> 201, 0.412 s, request id 5f0c, token none']
+selection:
+  description:
+    - What O(selector) chose, and for a rotation (O(purge_older=true)) the older images that lose the projects.
+    - An empty selection (RV(selection.matched=0)) is not an error unless O(fail_on_empty=true); nothing is changed.
+  returned: when O(selector) is given
+  type: dict
+  contains:
+    filters:
+      description: The selector's filters in words.
+      type: str
+      sample: "name matches 'golden-*', status active, the newest 2 per family (name without /-[0-9]{8}$/)"
+    matched:
+      description: How many images the selector chose (listed in RV(images)).
+      type: int
+      sample: 4
+    older:
+      description: With O(purge_older=true), the older images of the families, which lose the projects (empty otherwise).
+      type: list
+      elements: dict
+      sample: [{id: 5e0fcd5c-8d2f-4a4e-9f5b-2d3c6f7a8b90, name: golden-ubuntu-24.04-20261117}]
 images:
   description: The images the module worked on, resolved from O(images), in that order.
   returned: always
@@ -473,6 +513,11 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.executor_jobs imp
 from ansible_collections.imscloud.sharing.plugins.module_utils.job_journal import JobJournal
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import IMSModule
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import wait_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.projects import resolve_projects
+from ansible_collections.imscloud.sharing.plugins.module_utils.projects import split_project_refs
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import check_rotation
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import selector_argument_spec
+from ansible_collections.imscloud.sharing.plugins.module_utils.selection import validate_selector
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_member_quota
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
 from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_not_own_project
@@ -493,8 +538,12 @@ GLANCE_NOT_SHARED = 'not shared (member listing refused)'
 
 class ImsImageMemberBatch(IMSModule):
     argument_spec = dict(
-        images=dict(type='list', elements='str', required=True),
+        images=dict(type='list', elements='str'),
+        selector=selector_argument_spec(),
+        fail_on_empty=dict(type='bool', default=False),
+        purge_older=dict(type='bool', default=False),
         projects=dict(type='list', elements='str'),
+        project_names=dict(type='list', elements='str'),
         state=dict(type='str', choices=['present', 'absent'], default='present'),
         purge_projects=dict(type='bool', default=False),
         set_shared_visibility=dict(type='bool', default=False),
@@ -508,8 +557,9 @@ class ImsImageMemberBatch(IMSModule):
     )
     module_kwargs = dict(
         supports_check_mode=True,
-        required_one_of=[('projects', 'status')],
-        mutually_exclusive=[('projects', 'status'), ('state', 'status'), ('purge_projects', 'status'),
+        required_one_of=[('projects', 'project_names', 'status'), ('images', 'selector')],
+        mutually_exclusive=[('images', 'selector'), ('projects', 'status'), ('project_names', 'status'), ('state', 'status'),
+                            ('purge_projects', 'status'),
                             ('set_shared_visibility', 'status')],
         required_by={'project_id': 'status', 'vault_id': 'status'},
     )
@@ -519,14 +569,20 @@ class ImsImageMemberBatch(IMSModule):
     def _parse(self):
         """The validated input: {refs, owner, projects, project_id}."""
         p = self.params
-        refs, warnings = validate_image_refs('images', p['images'])
+        refs, warnings = validate_image_refs('images', p['images']) if p['images'] is not None else ([], [])
+        selector = validate_selector('selector', p['selector'])
+        check_rotation(p['purge_older'], selector, p['status'], p['state'])
         validate_positive_int('batch_size', p['batch_size'], batch.BATCH_SIZE_MEANING)
         validate_positive_int('concurrency', p['concurrency'], 'the most native calls in flight at once')
         validate_timeout(p['timeout'])
-        parsed = {'refs': refs, 'owner': p['status'] is None, 'projects': None, 'project_id': None}
+        parsed = {'refs': refs, 'selector': selector, 'owner': p['status'] is None, 'projects': None, 'names': [],
+                  'project_id': None}
         if parsed['owner']:
             validate_state_and_purge(p['state'], 'purge_projects', p['purge_projects'], 'projects')
-            parsed['projects'], more = validate_project_ids('projects', p['projects'], allow_empty=p['purge_projects'])
+            parsed['names'], more = split_project_refs('project_names', p['project_names'])
+            warnings += more
+            parsed['projects'], more = validate_project_ids('projects', p['projects'] or [],
+                                                            allow_empty=p['purge_projects'] or bool(parsed['names']))
             warnings += more
         else:
             if p['project_id'] is not None:
@@ -550,9 +606,18 @@ class ImsImageMemberBatch(IMSModule):
 
     def _run(self, parsed, result):
         p = self.params
-        resolution = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
+        older = []
+        if parsed['selector'] is not None:
+            resolution, older = self._select(parsed, result)
+            if not resolution.images:
+                return result
+        else:
+            resolution = self._resolve(parsed['refs'], 'owner' if parsed['owner'] else 'recipient')
         images = resolution.images
-        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in images]
+        if parsed['owner'] and parsed['names']:
+            named = resolve_projects(self.client, 'project_names', parsed['names'], concurrency=p['concurrency'])
+            parsed['projects'] += [project_id for project_id in named if project_id not in parsed['projects']]
+        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in images if image['id'] not in older]
         caller = self.client.project_id
         if parsed['owner'] and p['state'] == 'present':
             check_not_own_project('projects', parsed['projects'], caller, images)
@@ -562,10 +627,11 @@ class ImsImageMemberBatch(IMSModule):
                              self.client.endpoint, caller, warn=self.module.warn)
         if not self.check_mode and p['wait']:
             settle_pending_jobs(self.client, journal, image_ids, p['timeout'], self.module.warn)
-        task = _Task(self, parsed, resolution, project_id)
+        task = _Task(self, parsed, resolution, project_id, older)
         task.read_and_plan()
         result['before'], result['plan'] = task.before, task.plan
-        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in task.images]
+        result['images'] = [{'id': image['id'], 'name': image.get('name')} for image in task.images
+                            if image['id'] not in older]
         result.update(resolution.result_fields())
         name, reason = None, 'nothing to change'
         if task.plan:
@@ -584,6 +650,19 @@ class ImsImageMemberBatch(IMSModule):
         if executor.failed(outcome):
             raise executor.failure(outcome, result)
         return result
+
+    def _select(self, parsed, result):
+        """(Resolution of the images the selector chooses, plus for a rotation the older ones; the older ids).
+
+        An empty selection is returned as such, or fails with fail_on_empty."""
+        selection = image_api.select(self.client, parsed['selector'], 'owner' if parsed['owner'] else 'recipient')
+        rotate = self.params['purge_older']
+        older = selection.older if rotate else []
+        result['selection'] = {'filters': selection.filters, 'matched': len(selection.chosen),
+                               'older': [{'id': i['id'], 'name': i.get('name')} for i in older]}
+        if not selection.chosen and self.params['fail_on_empty']:
+            raise IMSError('selector matched no image (filters: %s); fail_on_empty is set' % selection.filters)
+        return image_api.Resolution(selection.chosen + older, [], []), [image['id'] for image in older]
 
     def _resolve(self, refs, side):
         """Image dicts ({id, name, owner, ...}) for names and ids, in order, each image once.
@@ -617,7 +696,7 @@ class ImsImageMemberBatch(IMSModule):
 class _Task:
     """What one run reads, plans and executes: plain data plus the reads that fill it."""
 
-    def __init__(self, module, parsed, resolution, project_id):
+    def __init__(self, module, parsed, resolution, project_id, older=()):
         self.module = module
         self.client = module.client
         self.params = module.params
@@ -626,6 +705,7 @@ class _Task:
         self.project_id = project_id
         self.resolution = resolution
         self.images = resolution.images
+        self.older = set(older)  # rotation: images of the families that lose the projects
         self.by_id = dict((_key(image), image) for image in self.images)
         self.before = {}
         self.plan = []
@@ -641,6 +721,9 @@ class _Task:
 
     def read(self, image_ids):
         """The state in the planner's form: {image_id: [member project ids]} or {image_id: status or None}."""
+        # unverified images (check mode, recipient): not shared yet, nothing to read
+        unverified = [image_id for image_id in image_ids if self.by_id.get(image_id, {}).get('unverified')]
+        image_ids = [image_id for image_id in image_ids if image_id not in unverified]
         side = 'owner' if self.owner else 'recipient'
         images = [self.by_id.get(image_id) or {'id': image_id} for image_id in image_ids]
         try:
@@ -653,9 +736,10 @@ class _Task:
             images = [image if image.get('visibility') else dict(image, visibility=GLANCE_NOT_SHARED) for image in images]
             reads = image_api.read_member_lists(self.client, images, side, concurrency=self.params['concurrency'])
         self.hidden.extend(image_id for image_id in reads.refused if image_id not in self.hidden)
+        members = dict(reads.members, **dict((image_id, []) for image_id in unverified))
         if self.owner:
-            return batch.membership_from_members(reads.members)
-        return batch.statuses_from_members(reads.members, self.project_id)
+            return batch.membership_from_members(members)
+        return batch.statuses_from_members(members, self.project_id)
 
     def read_and_plan(self):
         p = self.params
@@ -672,8 +756,13 @@ class _Task:
             self.before = dict((_key(image), self.before.get(image['id']) or image_api.PREDICTED_MEMBER_STATUS)
                                for image in self.images)
         if self.owner:
-            self.plan = batch.plan_batch_changes(self.before, self.projects, p['state'], p['purge_projects'],
-                                                 p['batch_size'])
+            older = self.older
+            keep = dict((i, m) for i, m in self.before.items() if i not in older)
+            self.plan = batch.plan_batch_changes(keep, self.projects, p['state'], p['purge_projects'], p['batch_size'])
+            if older:
+                # rotation: the older builds lose the task's projects (after the newest gained them)
+                self.plan += batch.plan_batch_changes(dict((i, m) for i, m in self.before.items() if i in older),
+                                                      self.projects, 'absent', False, p['batch_size'])
             adding = set(pair['image_id'] for pair in batch.planned_pairs(self.plan, 'POST'))
             self.to_share = [image_id for image_id in self.hidden if image_id in adding]
         else:

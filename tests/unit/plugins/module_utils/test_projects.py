@@ -94,4 +94,3 @@ def test_aksk_cannot_use_names_and_fails_before_any_request(mock, tmp_path):
 def test_bad_project_lists_fail_before_any_request(values, message):
     with pytest.raises(IMSError, match=message):
         split_project_refs('projects', values)
-

@@ -649,7 +649,7 @@ def test_recipient_failed_job_reports_per_image(consumer_ims):
     ({'images': [IMG_A], 'status': 'accepted', 'project_id': 'xyz'}, "project_id: invalid project id(s): item 0 'xyz'"),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'status': 'accepted'}, 'mutually exclusive'),
     ({'images': [IMG_A], 'state': 'absent', 'status': 'accepted'}, 'mutually exclusive'),
-    ({'images': [IMG_A]}, 'one of the following is required: projects, status'),
+    ({'images': [IMG_A]}, 'one of the following is required: projects, project_names, status'),
     ({'images': [IMG_A], 'projects': [CONSUMER], 'vault_id': 'v1'}, 'missing parameter(s) required by \'vault_id\': status'),
 ])
 def test_bad_input_fails_before_any_request(http, args, message):
@@ -693,7 +693,8 @@ def test_return_documents_the_recipient_keys(consumer_ims):
     result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'accepted'})
     documented = yaml.safe_load(batch_module.RETURN)
     always = set(key for key, doc in documented.items() if doc['returned'] == 'always')
-    assert set(result) - STANDARD_KEYS == always | {'status_changed'}
+    assert set(result) - STANDARD_KEYS == always | {'status_changed', 'unverified', 'unverified_images'}
+    assert (result['unverified'], result['unverified_images']) == (False, [])
     assert PASSWORD not in json.dumps(result)
 
 
@@ -881,3 +882,24 @@ def test_recipient_check_mode_predicts_an_image_not_shared_yet(consumer_ims):
     # outside check mode a missing share is still an error
     real = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted'})
     assert real['failed'] is True and 'is not a member of image(s) %s' % IMG_B in real['msg']
+
+
+def test_recipient_check_mode_predicts_shares_that_do_not_exist_yet(consumer_ims):
+    consumer_ims.image(IMG_A, 'a', members=[(CONSUMER, 'pending')])
+    consumer_ims.image(IMG_B, 'b')
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B, 'not-yet'], 'status': 'accepted'},
+                        check_mode=True)
+    assert 'failed' not in result, result.get('msg')
+    assert result['changed'] is True and result['unverified'] is True
+    assert [(i['id'], i['name']) for i in result['unverified_images']] == [(None, 'not-yet'), (IMG_B, None)]
+    assert [i['id'] for i in result['images']] == [IMG_A, IMG_B, None]
+    assert sorted(result['plan'][0]['images']) == sorted([IMG_A, IMG_B, 'not-yet'])
+    assert sum(1 for w in result['warnings'] if w.startswith('check mode:')) == 2
+    assert consumer_ims.submissions == []
+
+
+def test_recipient_without_the_share_fails_outside_check_mode(consumer_ims):
+    consumer_ims.image(IMG_B, 'b')
+    result = run_module({'auth': auth(CONSUMER), 'images': [IMG_B], 'status': 'accepted'})
+    assert result['failed'] is True
+    assert 'not a member' in result['msg'] or 'not shared' in result['msg']
