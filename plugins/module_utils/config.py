@@ -42,6 +42,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.sources import no
 from ansible_collections.imscloud.sharing.plugins.module_utils.sources import positive_number
 from ansible_collections.imscloud.sharing.plugins.module_utils.sources import setting_error
 from ansible_collections.imscloud.sharing.plugins.module_utils.sources import to_bool
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import PROJECT_ID_PATTERN
 
 
 # A TOTP passcode of a virtual MFA device: 6 digits on OTC/Huawei IAM and Keystone (8 allowed by RFC 6238).
@@ -53,8 +54,6 @@ DEFAULT_RETRIES = 5
 # Beyond this a timeout is a typo (and a much longer one overflows the socket layer).
 MAX_API_TIMEOUT = 86400
 _REGION_NAME = re.compile(r'^[A-Za-z0-9][A-Za-z0-9_-]*$')
-# IAM and Keystone project ids (the scope of every request, X-Project-Id for AK/SK).
-PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
 
 CACHE_DIR_ENV = 'IMSCLOUD_SHARING_CACHE_DIR'
 CACHE_DIR_NAME = 'imscloud.sharing'
