@@ -148,7 +148,7 @@ class FakeImageService:
     What they inject: ``quota``, ``add_failures`` (member id -> answer served instead of adding), ``submit_script``
     (per submission: 'ok', '500' (not processed), 'drop-after' (processed, then 502), (status, code) refused),
     ``job_script`` (per job: None, {'fail': {image_id: code}}, 'running'), ``job_poll_error`` (a status), and
-    ``before[route]`` (called with the request before a route answers; routes: add, update, delete, submit, poll).
+    ``before[route]`` (called with the request before a route answers; routes: add, read, update, delete, submit, poll).
     """
 
     SEEDED = '2026-01-01T00:00:00Z'
@@ -169,7 +169,6 @@ class FakeImageService:
         self.submit_script: list[Any] = []
         self.job_script: list[Any] = []
         self.job_poll_error: Any = None
-        self.apply_on_submit = False
         self.jobs: dict[str, dict] = {}
         self.before: dict[str, Callable[[Any], Any]] = {}
         self.tokens_url = iam_url + '/auth/tokens'
@@ -361,9 +360,8 @@ class FakeImageService:
         script = self.job_script.pop(0) if self.job_script else None
         self.jobs[job_id] = {'job_id': job_id, 'job_type': self.JOB_TYPES[request.method], 'method': request.method,
                              'body': body, 'script': script, 'done': None}
-        if self.apply_on_submit or outcome == 'drop-after':
-            self._finish(self.jobs[job_id])
         if outcome == 'drop-after':
+            self._finish(self.jobs[job_id])
             return 502, {}, 'Bad Gateway'
         return 200, {}, json.dumps({'job_id': job_id})
 
