@@ -65,6 +65,27 @@ def test_dropped_connection(cloud):
     assert stats['requests'][MEMBERS_ROUTE] == 2
 
 
+def test_html200_faults_answer_a_login_page_before_or_after_the_cloud(cloud):
+    """html200: the proxy answers, the cloud never sees the request; html200-processed: the job is created, only the
+    answer is the proxy's page."""
+    cloud.token('owner')
+    cloud.emulator.set_faults([{'route': 'POST /v1/cloudimages/members', 'sequence': ['html200', 'html200-processed']}])
+    payload = {'images': [A], 'projects': [PROJECTS['consumer']]}
+    intercepted = cloud.call('POST', '/v1/cloudimages/members', json=payload)
+    assert intercepted.status_code == 200 and intercepted.headers['Content-Type'].startswith('text/html')
+    assert '<form' in intercepted.text
+    with pytest.raises(ValueError):
+        intercepted.json()
+    assert cloud.emulator.state()['jobs'] == {}
+    processed = cloud.call('POST', '/v1/cloudimages/members', json=payload)
+    assert processed.status_code == 200 and processed.text == intercepted.text
+    (job,) = cloud.emulator.state()['jobs'].values()
+    assert job['job_type'] == 'imsAddImageMembersJob' and job['request']['images'] == [A]
+    stats = cloud.emulator.stats()
+    assert stats['faults_injected']['by_kind'] == {'html200': 1, 'html200-processed': 1}
+    assert stats['responses']['POST /v1/cloudimages/members'] == {'200': 2}
+
+
 def test_delay_fault(cloud):
     cloud.token('owner')
     cloud.emulator.reset_stats()

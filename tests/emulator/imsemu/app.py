@@ -17,9 +17,14 @@ from .api_images import ImagesApi
 from .api_members import MembersApi
 from .auth import Authenticator, auth_kind_of
 from .control import ControlApi
-from .faults import fault_error
+from .faults import PROXY_LOGIN_PAGE, fault_error
 from .routes import ROUTE_GROUPS, ROUTE_INFO, ROUTES
 from .shapes import HTTP_TITLES, ApiError, DropConnection, error_response, json_response, webob_body
+
+
+def proxy_login_page():
+    """A 200 that is not the API's answer: a proxy's HTML login page."""
+    return Response(PROXY_LOGIN_PAGE, status=200, content_type='text/html; charset=UTF-8')
 
 
 class Context(object):
@@ -96,7 +101,11 @@ class EmulatorApp(object):
             if delay > 0:
                 time.sleep(delay)  # outside the lock, so slow requests overlap
             ctx = Context(request, body, args, route, request_id)
-            if fault:
+            if fault and fault[0] == 'html200-processed':
+                if route is not None:
+                    self.dispatch(ctx)   # the cloud does the work; the proxy swallows its answer
+                response = proxy_login_page()
+            elif fault:
                 response = self.fault_response(fault, ctx, family, mode, environ)
             elif route is None:
                 response = self.unmatched(request, family, mode, not_allowed, request_id)
@@ -144,6 +153,8 @@ class EmulatorApp(object):
     @staticmethod
     def fault_response(fault, ctx, family, mode, environ):
         kind, argument = fault
+        if kind == 'html200':
+            return proxy_login_page()
         if kind == 'drop':
             sock = environ.get('werkzeug.socket')
             if sock is not None:

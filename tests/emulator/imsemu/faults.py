@@ -9,7 +9,14 @@ from .routes import route_selector_valid
 from .settings import ConfigError, number
 from .shapes import IMG_ERRORS, ApiError
 
-FAULT_KINDS = ('429', '500', '503', 'drop', 'delay')
+FAULT_KINDS = ('429', '500', '503', 'drop', 'delay', 'html200', 'html200-processed')
+# What a proxy in front of the cloud answers when its session expired: 200 with its login page, not the API's JSON.
+# 'html200' answers instead of the cloud (the request never reaches it); 'html200-processed' lets the cloud process
+# the request (a job is created, a member added) and replaces only the answer.
+PROXY_LOGIN_PAGE = ('<!DOCTYPE html>\n<html>\n <head><title>Sign in - corporate proxy</title></head>\n <body>\n'
+                    '  <h1>Your session has expired</h1>\n  <form method="post" action="/proxy/login">\n'
+                    '   <input name="username"> <input name="password" type="password"> <button>Sign in</button>\n'
+                    '  </form>\n </body>\n</html>\n')
 RULE_KEYS = {'route', 'probability', 'kinds', 'sequence', 'retry_after', 'delay', 'seed', 'max_faults'}
 
 
