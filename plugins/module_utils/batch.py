@@ -114,30 +114,38 @@ def images_without_membership(current_status_by_image: dict[str, Optional[str]])
     return [image_id for image_id, current in current_status_by_image.items() if current is None]
 
 
+def request_keys(request: dict) -> list[tuple]:
+    """The (image_id, project_id) of every pair one request changes, in request order (lighter than the dicts)."""
+    if request['method'] == 'PUT':
+        return [(image_id, request['project_id']) for image_id in request['images']]
+    return [(image_id, project_id) for image_id in request['images'] for project_id in request['projects']]
+
+
 def request_pairs(request: dict) -> list[dict[str, str]]:
     """The image-project pairs one request changes, in request order."""
-    if request['method'] == 'PUT':
-        return [{'image_id': image_id, 'project_id': request['project_id']} for image_id in request['images']]
-    return [{'image_id': image_id, 'project_id': project_id}
-            for image_id in request['images'] for project_id in request['projects']]
+    return [{'image_id': image_id, 'project_id': project_id} for image_id, project_id in request_keys(request)]
+
+
+def planned_keys(requests: Iterable[dict], method: str) -> list[tuple]:
+    """The (image_id, project_id) of every pair the requests with the given method change, sorted."""
+    return sorted(key for request in requests if request['method'] == method for key in request_keys(request))
 
 
 def planned_pairs(requests: Iterable[dict], method: str) -> list[dict[str, str]]:
     """All pairs the requests with the given method change, sorted by image then project."""
-    pairs = [pair for request in requests if request['method'] == method for pair in request_pairs(request)]
-    return sorted(pairs, key=lambda pair: (pair['image_id'], pair['project_id']))
+    return [{'image_id': image_id, 'project_id': project_id} for image_id, project_id in planned_keys(requests, method)]
 
 
 def predict_membership(current_by_image: dict[str, list[str]], requests: Iterable[dict]) -> dict[str, list[str]]:
     """The membership once every owner-side request has been applied: {image_id: sorted [project_id]}."""
     after = dict((image_id, set(projects)) for image_id, projects in current_by_image.items())
     for request in requests:
-        for pair in request_pairs(request):
-            members = after.setdefault(pair['image_id'], set())
+        for image_id, project_id in request_keys(request):
+            members = after.setdefault(image_id, set())
             if request['method'] == 'POST':
-                members.add(pair['project_id'])
+                members.add(project_id)
             else:
-                members.discard(pair['project_id'])
+                members.discard(project_id)
     return dict((image_id, sorted(projects)) for image_id, projects in after.items())
 
 

@@ -46,7 +46,7 @@ def new_outcome(executor: str, reason: str) -> dict:
 
 
 def pair_count(plan: Iterable[dict]) -> int:
-    return sum(len(batch.request_pairs(request)) for request in plan)
+    return sum(len(batch.request_keys(request)) for request in plan)
 
 
 def choose_api(api: str, batch_api: Optional[bool], pairs: int, concurrency: int) -> tuple:

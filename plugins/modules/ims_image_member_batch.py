@@ -680,11 +680,12 @@ class ImsImageMemberBatch(IMSModule):
     def _report(self, result, task, after, applied):
         """before/after/diff and the per-side change lists, from the state after (predicted or read back)."""
         result['after'] = after
-        done = set((pair['image_id'], pair['project_id']) for pair in applied)
+        # the change lists name the dicts of `applied` again: one dict per pair, however many lists hold it (at
+        # 100 000 pairs each copy costs ~18 MB, and the module's peak memory is what limits its size)
+        done = dict(((pair['image_id'], pair['project_id']), pair) for pair in applied)
         if task.owner:
             for key, method in (('added', 'POST'), ('removed', 'DELETE')):
-                result[key] = [pair for pair in batch.planned_pairs(task.plan, method)
-                               if (pair['image_id'], pair['project_id']) in done]
+                result[key] = [done[pair_key] for pair_key in batch.planned_keys(task.plan, method) if pair_key in done]
         else:
             result['status_changed'] = batch.status_changes(task.before, after)
         if self.module._diff:
@@ -763,7 +764,7 @@ class _Task:
                 # rotation: the older builds lose the task's projects (after the newest gained them)
                 self.plan += batch.plan_batch_changes(dict((i, m) for i, m in self.before.items() if i in older),
                                                       self.projects, 'absent', False, p['batch_size'])
-            adding = set(pair['image_id'] for pair in batch.planned_pairs(self.plan, 'POST'))
+            adding = set(image_id for image_id, _project in batch.planned_keys(self.plan, 'POST'))
             self.to_share = [image_id for image_id in self.hidden if image_id in adding]
         else:
             check_memberships_exist(self.project_id, batch.images_without_membership(self.before),
@@ -781,8 +782,8 @@ class _Task:
         if not self.owner or not self.plan:
             return
         additions = {}
-        for pair in batch.planned_pairs(self.plan, 'POST'):
-            additions[pair['image_id']] = additions.get(pair['image_id'], 0) + 1
+        for image_id, _project in batch.planned_keys(self.plan, 'POST'):
+            additions[image_id] = additions.get(image_id, 0) + 1
         counts = dict((image_id, len(members)) for image_id, members in self.before.items())
         if all(counts.get(image_id, 0) + added <= min_member_quota() for image_id, added in additions.items()):
             return
