@@ -23,11 +23,7 @@ from typing import Any, Dict, Optional
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
-    AUTH_KEYS,
-    AUTH_TYPE_ALIASES,
-    AUTH_TYPES,
     INTERFACES,
-    NO_LOG_AUTH_KEYS,
     ConnectionConfig,
     resolve_connection,
 )
@@ -35,6 +31,10 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMS
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import scrub
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import secret_forms
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import AUTH_KEYS
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import AUTH_TYPE_ALIASES
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import AUTH_TYPES
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import NO_LOG_AUTH_KEYS
 from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace, resolve_trace
 
 try:

@@ -18,7 +18,7 @@ import hashlib
 import hmac
 from datetime import datetime, timezone
 from typing import Dict, List, Mapping, Optional, Tuple, Union
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 ALGORITHM = 'SDK-HMAC-SHA256'
 DATE_HEADER = 'X-Sdk-Date'
@@ -57,6 +57,15 @@ def canonical_query(query: str) -> str:
             continue
         pairs.setdefault(key, []).append(unquote(value))
     return '&'.join('%s=%s' % (_encode(key), _encode(value)) for key in sorted(pairs) for value in sorted(pairs[key]))
+
+
+def canonical_link(url: str) -> str:
+    """A link (a next page) with its query decoded as a form (a '+' is a space) and encoded again as it is signed (%20, %2B)."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = urlencode(parse_qsl(parts.query, keep_blank_values=True), quote_via=quote)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ''))
 
 
 def host_header(url: str) -> str:

@@ -17,7 +17,7 @@ import time
 import traceback
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from typing import Any, Callable, Optional, Sequence, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 try:
     import requests
@@ -42,6 +42,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import clas
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import classify_status
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import parse_retry_after
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import ThrottleGate
+from ansible_collections.imscloud.sharing.plugins.module_utils.signer import canonical_link
 from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace
 from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 
@@ -78,15 +79,6 @@ def route_of(method: str, url: str) -> str:
     return '%s %s' % (method.upper(), path or '/')
 
 
-def canonical_link(url: str) -> str:
-    """A link with its query decoded as a form (a '+' is a space) and encoded again as it is signed (%20, %2B)."""
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = urlencode(parse_qsl(parts.query, keep_blank_values=True), quote_via=quote)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ''))
-
-
 def ca_bundle_in_use(verify: Any) -> str:
     """The CA bundle requests checks server certificates against, for messages."""
     if isinstance(verify, str):
@@ -116,6 +108,14 @@ def _not_json(response: Any) -> bool:
     except ValueError:
         return True
     return False
+
+
+def _attempts_note(message: str, details: dict, uncertain: bool, attempts: int) -> str:
+    """The message of a failure that may have been processed (details marked uncertain), or that was retried."""
+    if uncertain:
+        details['uncertain'] = True
+        return message + '; the request may have been processed'
+    return message + (' after %d attempts' % attempts if attempts > 1 else '')
 
 
 class _PoolAdapter(HTTPAdapter):  # type: ignore[misc,valid-type]
@@ -352,11 +352,7 @@ class Transport:
         details: dict = {'attempts': state.retries_done + 1, 'content_type': response.headers.get('Content-Type')}
         message = 'the response is not valid JSON (status %d, Content-Type %s)' % (
             response.status_code, response.headers.get('Content-Type') or 'not set')
-        if not idempotent:
-            details['uncertain'] = True
-            message += '; the request may have been processed'
-        elif state.retries_done:
-            message += ' after %d attempts' % (state.retries_done + 1)
+        message = _attempts_note(message, details, not idempotent, state.retries_done + 1)
         return IMSError(message, status=response.status_code, method=method, url=url, service=service,
                         details=details).redact(self._secrets())
 
@@ -370,11 +366,7 @@ class Transport:
             message = 'TLS error (%s); the server certificate was checked against %s: set ca_cert to the CA bundle ' \
                       'that signed it, or validate_certs: false for a lab' % (_exception_text(exc), bundle)
             details['ca_bundle'] = bundle
-        if action == UNCERTAIN:
-            details['uncertain'] = True
-            message += '; the request may have been processed'
-        elif action != FAIL and attempts > 1:
-            message += ' after %d attempts' % attempts
+        message = _attempts_note(message, details, action == UNCERTAIN, attempts if action != FAIL else 1)
         return IMSError(message, method=method, url=url, service=service, details=details).redact(self._secrets())
 
     def _json(self, response: Any, service: str = 'IMS') -> Any:

@@ -19,7 +19,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
-from ansible_collections.imscloud.sharing.plugins.module_utils.config import NO_LOG_AUTH_KEYS
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import NO_LOG_AUTH_KEYS
 
 
 def secret_values(args: Any) -> set[str]:

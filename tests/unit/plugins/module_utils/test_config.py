@@ -13,12 +13,12 @@ import yaml
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import clouds
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
-    AUTH_KEYS,
     ConnectionConfig,
     default_cache_dir,
     resolve_connection,
 )
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import AUTH_KEYS
 
 PROJECT = '0123456789abcdef0123456789abcdef'
 OTHER_PROJECT = 'fedcba9876543210fedcba9876543210'

@@ -13,7 +13,7 @@ from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.imscloud.sharing.plugins.doc_fragments.connection import ModuleDocFragment
 from ansible_collections.imscloud.sharing.plugins.module_utils import module as module_utils
-from ansible_collections.imscloud.sharing.plugins.module_utils.config import AUTH_KEYS
+from ansible_collections.imscloud.sharing.plugins.module_utils.sources import AUTH_KEYS
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.module import (
     IMSModule,

@@ -1,20 +1,20 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, imscloud.sharing contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-# The real module and the real IMSClient, with HTTP answered by a small stateful Glance/IMS fake (responses).
+# The real module and the real IMSClient, with HTTP answered by the stateful Glance/IMS fake of tests/unit/helpers.py.
 
 from __future__ import annotations
 
 import json
-import re
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import responses
 import yaml
 
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member
+from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeImageService
+from ansible_collections.imscloud.sharing.tests.unit.helpers import ims_error
 from ansible_collections.imscloud.sharing.tests.unit.helpers import run_module
+from ansible_collections.imscloud.sharing.tests.unit.helpers import webob_error as webob
 
 IAM = 'http://iam.test/v3'
 IMS = 'http://ims.test'
@@ -27,159 +27,17 @@ PRIVATE_ID = '22222222-2222-4222-8222-222222222222'
 ENCRYPTED_ID = '33333333-3333-4333-8333-333333333333'
 TWIN_A = '44444444-4444-4444-8444-444444444444'
 TWIN_B = '55555555-5555-4555-8555-555555555555'
-STAMP = '2026-01-01T00:00:00Z'
-
-
-def webob(status, message):
-    title = {400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 413: 'Request Entity Too Large'}[status]
-    return (status, {'Content-Type': 'application/json'},
-            json.dumps({'code': '%d %s' % (status, title), 'title': title, 'message': message + '<br /><br />\n\n\n'}))
-
-
-def ims_error(status, code, message):
-    return status, {'Content-Type': 'application/json'}, json.dumps({'error': {'code': code, 'message': message}})
-
-
-class FakeCloud:
-    """Just enough of Glance (mode 'glance') or IMS (mode 'otc') for one image member at a time."""
-
-    def __init__(self, mode='otc'):
-        self.mode = mode
-        self.images = {
-            IMAGE_ID: {'id': IMAGE_ID, 'name': 'golden', 'owner': OWNER, 'visibility': 'shared'},
-            PRIVATE_ID: {'id': PRIVATE_ID, 'name': 'plain', 'owner': OWNER, 'visibility': 'private'},
-            ENCRYPTED_ID: {'id': ENCRYPTED_ID, 'name': 'secret', 'owner': OWNER, 'visibility': 'private',
-                           '__system__cmkid': 'kms-key-1'},
-            TWIN_A: {'id': TWIN_A, 'name': 'twin', 'owner': OWNER, 'visibility': 'shared'},
-            TWIN_B: {'id': TWIN_B, 'name': 'twin', 'owner': OWNER, 'visibility': 'shared'},
-        }
-        self.members = {}          # (image_id, member_id) -> row
-        self.quota = 128
-        self.add_failures = {}     # member_id -> response tuple served instead of adding
-        self.writes = []
-        self.before_add = None     # called when an add arrives, before it is processed
-
-    # --- helpers --------------------------------------------------------------------------------------------------
-    def seed(self, image_id, member_id, status='pending'):
-        self.members[(image_id, member_id)] = {'status': status, 'created_at': STAMP, 'updated_at': STAMP}
-
-    def statuses(self, image_id):
-        return dict((member, row['status']) for (image, member), row in self.members.items() if image == image_id)
-
-    def row(self, image_id, member_id):
-        data = self.members[(image_id, member_id)]
-        return dict(data, image_id=image_id, member_id=member_id, schema='/v2/schemas/member')
-
-    def capable(self, image):
-        return image['visibility'] == 'shared' or (self.mode == 'otc' and image['visibility'] == 'private')
-
-    def visible(self, image, project):
-        return image['owner'] == project or (image['id'], project) in self.members
-
-    @staticmethod
-    def caller(request):
-        return request.headers['X-Auth-Token'].split('-', 1)[1]
-
-    # --- handlers -------------------------------------------------------------------------------------------------
-    def token(self, request):
-        project = json.loads(request.body)['auth']['scope']['project']['id']
-        body = {'token': {'project': {'id': project}, 'issued_at': '2026-01-01T00:00:00.000000Z',
-                          'expires_at': '2099-01-01T00:00:00.000000Z', 'catalog': []}}
-        return 201, {'X-Subject-Token': 'token-' + project, 'Content-Type': 'application/json'}, json.dumps(body)
-
-    def list_images(self, request):
-        caller = self.caller(request)
-        query = dict((key, values[0]) for key, values in parse_qs(urlsplit(request.url).query).items())
-        found = []
-        for image in self.images.values():
-            if 'owner' in query and image['owner'] != query['owner']:
-                continue
-            if query.get('visibility') == 'shared' and (image['owner'] == caller or (image['id'], caller) not in self.members):
-                continue
-            if 'name' in query and image['name'] != query['name']:
-                continue
-            if self.visible(image, caller):
-                found.append(image)
-        return 200, {}, json.dumps({'images': found})
-
-    def image(self, request):
-        image_id = request.path_url.split('?')[0].rsplit('/', 1)[1]
-        image = self.images.get(image_id)
-        if image is None or not self.visible(image, self.caller(request)):
-            return webob(404, 'No image found with ID %s' % image_id)
-        if request.method == 'PATCH':
-            self.writes.append(('PATCH', image_id))
-            for operation in json.loads(request.body):
-                image[operation['path'].lstrip('/')] = operation['value']
-        return 200, {}, json.dumps(image)
-
-    def members_call(self, request):
-        parts = request.path_url.split('?')[0].split('/')
-        image_id = parts[3]
-        member_id = parts[5] if len(parts) > 5 else None
-        caller = self.caller(request)
-        image = self.images.get(image_id)
-        if image is None or not self.visible(image, caller):
-            return webob(404, 'Image %s not found.' % image_id)
-        if request.method == 'GET' and member_id is None:
-            if not self.capable(image):
-                return webob(403, 'Not allowed to list members for image %s: Only shared images have members.' % image_id)
-            rows = [self.row(image_id, member) for (image_key, member) in self.members
-                    if image_key == image_id and (caller == image['owner'] or member == caller)]
-            return 200, {}, json.dumps({'members': rows, 'schema': '/v2/schemas/members'})
-        if request.method == 'GET':
-            if (image_id, member_id) not in self.members or caller not in (image['owner'], member_id):
-                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
-            return 200, {}, json.dumps(self.row(image_id, member_id))
-        if request.method == 'POST':
-            member_id = json.loads(request.body)['member']
-            if self.before_add:
-                self.before_add()
-            if caller != image['owner']:
-                return webob(403, 'You are not authorized to complete add_member action.')
-            if not self.capable(image):
-                return webob(403, 'Not allowed to create members for image %s.' % image_id)
-            if member_id in self.add_failures:
-                return self.add_failures[member_id]
-            if (image_id, member_id) in self.members:
-                return webob(409, 'Member %s is duplicated for image %s' % (member_id, image_id))
-            if len(self.statuses(image_id)) >= self.quota:
-                return webob(413, 'Image member limit exceeded for image %s' % image_id)
-            self.writes.append(('POST', member_id))
-            self.members[(image_id, member_id)] = {'status': 'pending', 'created_at': '2026-02-02T00:00:00Z',
-                                                   'updated_at': '2026-02-02T00:00:00Z'}
-            return 200, {}, json.dumps(self.row(image_id, member_id))
-        if request.method == 'PUT':
-            if (image_id, member_id) not in self.members:
-                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
-            if caller != member_id:
-                return webob(403, 'You are not authorized to complete modify_member action.')
-            self.writes.append(('PUT', member_id))
-            self.members[(image_id, member_id)].update(status=json.loads(request.body)['status'],
-                                                       updated_at='2026-03-03T00:00:00Z')
-            return 200, {}, json.dumps(self.row(image_id, member_id))
-        if request.method == 'DELETE':
-            if caller != image['owner']:
-                return webob(403, 'You are not authorized to complete delete_member action.')
-            if (image_id, member_id) not in self.members:
-                return webob(404, '%s not found in the member list of the image %s.' % (member_id, image_id))
-            self.writes.append(('DELETE', member_id))
-            del self.members[(image_id, member_id)]
-            return 204, {}, ''
-        raise AssertionError('unexpected %s %s' % (request.method, request.url))
+STAMP = FakeImageService.SEEDED
 
 
 @pytest.fixture
 def cloud(http):
-    fake = FakeCloud()
-    http.add_callback(responses.POST, re.compile(re.escape(IAM) + r'/auth/tokens.*'), callback=fake.token)
-    http.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/images(\?.*)?$'), callback=fake.list_images)
-    for method in ('GET', 'PATCH'):
-        http.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/?]+$'), callback=fake.image)
-    for method in ('GET', 'POST', 'PUT', 'DELETE'):
-        http.add_callback(method, re.compile(re.escape(IMS) + r'/v2/images/[^/]+/members(/[^/]+)?$'),
-                          callback=fake.members_call)
-    fake.calls = http.calls
+    fake = FakeImageService(http, IAM, IMS, OWNER)
+    fake.image(IMAGE_ID, 'golden', visibility='shared')
+    fake.image(PRIVATE_ID, 'plain')
+    fake.image(ENCRYPTED_ID, 'secret', __system__cmkid='kms-key-1')
+    fake.image(TWIN_A, 'twin', visibility='shared')
+    fake.image(TWIN_B, 'twin', visibility='shared')
     return fake
 
 
@@ -207,7 +65,7 @@ def failure(args, **kwargs):
 
 
 def requests_sent(cloud, prefix=IMS):
-    return [(call.request.method, call.request.url) for call in cloud.calls if call.request.url.startswith(prefix)]
+    return [(call.request.method, call.request.url) for call in cloud.mock.calls if call.request.url.startswith(prefix)]
 
 
 # --- owner side -------------------------------------------------------------------------------------------------
@@ -300,19 +158,19 @@ def test_diff_shows_members_with_status(cloud):
 
 def test_add_meeting_409_is_success(cloud):
     # the member appears between the read and the add (another run of the same task, for example)
-    cloud.before_add = lambda: cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
+    cloud.before['add'] = lambda request: cloud.seed(IMAGE_ID, CONSUMER, 'accepted')
     result = ok({'image': 'golden', 'members': [CONSUMER]})
     assert result['changed'] is True
     assert result['added'] == [CONSUMER]
     assert [(m['member_id'], m['status']) for m in result['members']] == [(CONSUMER, 'accepted')]
-    assert [call.response.status_code for call in cloud.calls if call.request.method == 'POST'
+    assert [call.response.status_code for call in cloud.mock.calls if call.request.method == 'POST'
             and '/members' in call.request.url] == [409]
 
 
 # --- set_shared_visibility (plain Glance) -----------------------------------------------------------------------
 
 def test_private_image_on_glance_needs_set_shared_visibility(cloud):
-    cloud.mode = 'glance'
+    cloud.glance = True
     result = failure({'image': 'plain', 'members': [CONSUMER]})
     assert 'set_shared_visibility: true' in result['msg']
     assert 'never needed on OTC IMS' in result['msg']
@@ -320,7 +178,7 @@ def test_private_image_on_glance_needs_set_shared_visibility(cloud):
 
 
 def test_set_shared_visibility_check_mode_then_apply(cloud):
-    cloud.mode = 'glance'
+    cloud.glance = True
     args = {'image': 'plain', 'members': [CONSUMER], 'set_shared_visibility': True}
     planned = ok(args, check=True, diff=True)
     assert planned['changed'] is True and planned['visibility_changed'] is True
@@ -330,14 +188,14 @@ def test_set_shared_visibility_check_mode_then_apply(cloud):
 
     applied = ok(args)
     assert applied['visibility_changed'] is True and applied['added'] == [CONSUMER]
-    assert cloud.writes == [('PATCH', PRIVATE_ID), ('POST', CONSUMER)]
+    assert cloud.writes == [('PATCH', PRIVATE_ID, None), ('POST', PRIVATE_ID, CONSUMER)]
     assert cloud.images[PRIVATE_ID]['visibility'] == 'shared'
     again = ok(args)
     assert again['changed'] is False and again['visibility_changed'] is False
 
 
 def test_set_shared_visibility_replans_against_members_hidden_while_private(cloud):
-    cloud.mode = 'glance'
+    cloud.glance = True
     cloud.seed(PRIVATE_ID, CONSUMER, 'accepted')   # kept by Glance while the image was private
     result = ok({'image': 'plain', 'members': [CONSUMER, OTHER], 'set_shared_visibility': True})
     assert result['added'] == [OTHER]
@@ -348,7 +206,7 @@ def test_ims_private_image_is_shared_without_switching(cloud):
     result = ok({'image': 'plain', 'members': [CONSUMER], 'set_shared_visibility': True})
     assert result['visibility_changed'] is False
     assert cloud.images[PRIVATE_ID]['visibility'] == 'private'
-    assert cloud.writes == [('POST', CONSUMER)]
+    assert cloud.writes == [('POST', PRIVATE_ID, CONSUMER)]
 
 
 # --- owner-side errors ------------------------------------------------------------------------------------------
@@ -436,13 +294,13 @@ def test_ambiguous_name_lists_the_ids(cloud):
 def test_invalid_input_fails_before_any_request(cloud, args, fragment):
     result = failure(args)
     assert fragment in result['msg']
-    assert list(cloud.calls) == []
+    assert list(cloud.mock.calls) == []
 
 
 def test_invalid_choice_is_refused_by_ansible(cloud):
     result = failure({'image': 'golden', 'status': 'Accepted'})
     assert 'status' in result['msg']
-    assert list(cloud.calls) == []
+    assert list(cloud.mock.calls) == []
 
 
 # --- recipient side ---------------------------------------------------------------------------------------------
@@ -475,7 +333,7 @@ def test_recipient_accepts_rejects_and_reaccepts(cloud):
 def test_recipient_sends_vault_id(cloud):
     cloud.seed(IMAGE_ID, CONSUMER)
     ok({'image': IMAGE_ID, 'status': 'accepted', 'vault_id': 'vault-1'}, project=CONSUMER)
-    puts = [call.request for call in cloud.calls if call.request.method == 'PUT']
+    puts = [call.request for call in cloud.mock.calls if call.request.method == 'PUT']
     assert json.loads(puts[0].body) == {'status': 'accepted', 'vault_id': 'vault-1'}
 
 
@@ -539,7 +397,7 @@ def test_owner_setting_a_status_on_its_own_image(cloud):
 def test_empty_vault_id_is_refused(cloud):
     result = failure({'image': IMAGE_ID, 'status': 'accepted', 'vault_id': ' '})
     assert 'vault_id is empty' in result['msg']
-    assert list(cloud.calls) == []
+    assert list(cloud.mock.calls) == []
 
 
 def test_listing_refused_on_a_shared_image_explains_the_owner_project(cloud):

@@ -3,17 +3,15 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """ims_image_member_batch: the real module and the real client, with IMS faked by responses.
 
-FakeIMS keeps a membership table and answers the member listings, the batch API and the job query from it, so the
-tests can assert what the module sent, what it returned and what the cloud holds afterwards.
+FakeImageService (tests/unit/helpers.py) keeps a membership table and answers the member listings, the native member
+calls, the batch API and the job query from it, so the tests can assert what the module sent, what it returned and
+what the cloud holds afterwards.
 """
 from __future__ import annotations
 
 import json
-import re
-from urllib.parse import urlsplit
 
 import pytest
-import responses
 import yaml
 
 from ansible_collections.imscloud.sharing.plugins.module_utils import executor_jobs
@@ -21,11 +19,10 @@ from ansible_collections.imscloud.sharing.plugins.module_utils import waiter
 from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMSClient
 from ansible_collections.imscloud.sharing.plugins.modules import ims_image_member_batch as batch_module
 from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeClock
-from ansible_collections.imscloud.sharing.tests.unit.helpers import add_token
+from ansible_collections.imscloud.sharing.tests.unit.helpers import FakeImageService
 from ansible_collections.imscloud.sharing.tests.unit.helpers import run_module as run
 
 IAM = 'https://iam.example.test/v3'
-TOKENS = IAM + '/auth/tokens'
 IMS = 'https://ims.example.test'
 # sorted: OWNER < CONSUMER < THIRD < OTHER (the plan sorts project ids)
 OWNER = 'aa000000000000000000000000000001'
@@ -37,11 +34,6 @@ IMG_A = 'd164b5df-1bc3-4c3f-893e-3e471fd16e64'
 IMG_B = '0b680482-acaa-4045-b14c-9a8c7dfe9c70'
 IMG_C = '6596628c-42d4-4ff1-8660-8ea5ae61f243'
 IMG_ENC = '30e55148-deb9-4923-adb9-91618de16ba0'
-BATCH = IMS + '/v1/cloudimages/members'
-MEMBERS_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members$')
-MEMBER_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/]+)/members/([^/]+)$')
-IMAGE_RE = re.compile(re.escape(IMS) + r'/v2/images/([^/?]+)$')
-JOB_RE = re.compile(re.escape(IMS) + r'/v1/([0-9a-f]{32})/jobs/([^/]+)$')
 STANDARD_KEYS = {'changed', 'failed', 'msg', 'warnings', 'diff', 'error'}
 
 
@@ -53,186 +45,15 @@ def clock(monkeypatch):
     return fake
 
 
-class FakeIMS:
-    """Membership table + batch API + job query. Jobs finish on their first poll unless told otherwise."""
-
-    def __init__(self, mock, caller, clock):
-        self.mock = mock
-        self.caller = caller
-        self.clock = clock
-        self.members = {}          # (image_id, project_id) -> status
-        self.images = {}           # image_id -> owner
-        self.jobs = {}
-        self.submissions = []      # (method, body) of every batch request received, also the failed ones
-        self.submit_script = []    # per submission: 'ok', '500' (not processed), 'drop-after' (processed, then 500)
-        self.job_script = []       # per job: None (apply all), {'fail': {image_id: code}}, 'running'
-        self.seq = 0
-        self.apply_on_submit = False
-        self.job_poll_error = None
-        add_token(mock, TOKENS, caller, IMS)
-        mock.add_callback(responses.GET, MEMBERS_RE, callback=self.list_members)
-        mock.add_callback(responses.GET, JOB_RE, callback=self.show_job)
-        for method in ('POST', 'PUT', 'DELETE'):
-            mock.add_callback(method, BATCH, callback=self.submit)
-        mock.add_callback(responses.GET, IMS + '/v2/images', callback=self.list_images)
-        # the IMS extension listing: its presence says the cloud has the batch API (plain Glance answers 404)
-        mock.add_callback(responses.GET, re.compile(re.escape(IMS) + r'/v2/cloudimages'), callback=self.cloudimages)
-        self.glance = False        # plain Glance: no batch API, members only on images with visibility shared
-        self.native = []           # (method, image_id, project_id) of every native member write
-        for method in ('POST', 'PUT', 'DELETE'):
-            mock.add_callback(method, MEMBER_RE, callback=self.native_member)
-        mock.add_callback('POST', MEMBERS_RE, callback=self.native_member)
-        mock.add_callback('PATCH', IMAGE_RE, callback=self.patch_image)
-
-    def cloudimages(self, request):
-        if self.glance:
-            return 404, {}, json.dumps({'message': 'Not Found', 'code': '404 Not Found', 'title': 'Not Found'})
-        return 200, {}, json.dumps({'images': []})
-
-    def _webob(self, status, message):
-        titles = {403: 'Forbidden', 404: 'Not Found', 409: 'Conflict'}
-        return status, {}, json.dumps({'message': message + '<br /><br />', 'code': '%d %s' % (status, titles[status]),
-                                       'title': titles[status]})
-
-    def native_member(self, request):
-        match = MEMBER_RE.match(request.url) or MEMBERS_RE.match(request.url)
-        image_id = match.group(1)
-        project_id = match.group(2) if match.re is MEMBER_RE else json.loads(request.body)['member']
-        self.native.append((request.method, image_id, project_id))
-        image = self.images.get(image_id)
-        if image is None or (image['owner'] != self.caller and (image_id, self.caller) not in self.members):
-            return self._webob(404, 'Image %s not found.' % image_id)
-        if request.method == 'PUT':
-            if project_id != self.caller:
-                return self._webob(403, 'You are not authorized to complete modify_member action.')
-            self.members[(image_id, project_id)] = json.loads(request.body)['status']
-            return 200, {}, json.dumps({'image_id': image_id, 'member_id': project_id,
-                                        'status': self.members[(image_id, project_id)]})
-        if image['owner'] != self.caller:
-            return self._webob(403, 'You are not authorized to complete %s_member action.' % (
-                'add' if request.method == 'POST' else 'delete'))
-        if self.glance and image.get('visibility', 'private') != 'shared':
-            return self._webob(403, 'Not allowed to create members for image %s.' % image_id)
-        if request.method == 'POST':
-            if (image_id, project_id) in self.members:
-                return self._webob(409, 'Member %s is duplicated for image %s' % (project_id, image_id))
-            self.members[(image_id, project_id)] = 'pending'
-            return 200, {}, json.dumps({'image_id': image_id, 'member_id': project_id, 'status': 'pending'})
-        if self.members.pop((image_id, project_id), None) is None:
-            return self._webob(404, '%s not found in the member list of the image %s.' % (project_id, image_id))
-        return 204, {}, ''
-
-    def patch_image(self, request):
-        image_id = IMAGE_RE.match(request.url).group(1)
-        self.images[image_id]['visibility'] = json.loads(request.body)[0]['value']
-        self.native.append(('PATCH', image_id, None))
-        return 200, {}, json.dumps(self.images[image_id])
-
-    def image(self, image_id, name, owner=OWNER, members=(), **fields):
-        self.images[image_id] = dict({'id': image_id, 'name': name, 'owner': owner}, **fields)
-        for project_id, status in members:
-            self.members[(image_id, project_id)] = status
-
-    def membership(self):
-        result = {}
-        for (image_id, project_id), status in sorted(self.members.items()):
-            result.setdefault(image_id, {})[project_id] = status
-        return result
-
-    def list_images(self, request):
-        query = dict(pair.split('=', 1) for pair in urlsplit(request.url).query.split('&'))
-        found = [dict(dict(image, visibility='private', status='active'), **image) for image in self.images.values()
-                 if query.get('name') in (None, image['name']) and (query.get('owner') in (None, image['owner']))]
-        return 200, {}, json.dumps({'images': found})
-
-    def list_members(self, request):
-        image_id = MEMBERS_RE.match(request.url).group(1)
-        visible = image_id in self.images and (self.images[image_id]['owner'] == self.caller
-                                               or (image_id, self.caller) in self.members)
-        if not visible:
-            return 404, {}, json.dumps({'message': 'No image found with ID %s<br /><br />' % image_id, 'code': '404 Not Found',
-                                        'title': 'Not Found'})
-        if self.glance and self.images[image_id].get('visibility', 'private') != 'shared':
-            return self._webob(403, 'Not allowed to list members for image %s: Only shared images have members.' % image_id)
-        rows = [{'image_id': image_id, 'member_id': project_id, 'status': status, 'created_at': '2026-03-01T10:15:02Z',
-                 'updated_at': '2026-03-01T10:20:44Z', 'schema': '/v2/schemas/member'}
-                for (img, project_id), status in sorted(self.members.items()) if img == image_id
-                and (self.caller == self.images[image_id]['owner'] or project_id == self.caller)]
-        return 200, {}, json.dumps({'members': rows, 'schema': '/v2/schemas/members'})
-
-    def submit(self, request):
-        body = json.loads(request.body)
-        self.submissions.append((request.method, body))
-        outcome = self.submit_script.pop(0) if self.submit_script else 'ok'
-        if outcome == '500':
-            return 500, {}, json.dumps({'error': {'code': 'IMG.0014', 'message': 'An exception occurred.'}})
-        if isinstance(outcome, tuple):
-            return outcome[0], {}, json.dumps({'error': {'code': outcome[1], 'message': 'Refused.'}})
-        self.seq += 1
-        job_id = '%032x' % self.seq
-        job_type = {'POST': 'imsAddImageMembersJob', 'DELETE': 'imsDelImageMembersJob', 'PUT': 'imsUpdateImageMembersJob'}
-        script = self.job_script.pop(0) if self.job_script else None
-        self.jobs[job_id] = {'job_id': job_id, 'job_type': job_type[request.method], 'method': request.method, 'body': body,
-                             'script': script, 'done': None}
-        if self.apply_on_submit or outcome == 'drop-after':
-            self._finish(self.jobs[job_id])
-        if outcome == 'drop-after':
-            return 502, {}, 'Bad Gateway'
-        return 200, {}, json.dumps({'job_id': job_id})
-
-    def _finish(self, job):
-        if job['done'] is not None:
-            return job['done']
-        failing = (job['script'] or {}).get('fail', {}) if isinstance(job['script'], dict) else {}
-        results = []
-        for image_id in job['body']['images']:
-            if image_id in failing:
-                results.append({'image_id': image_id, 'status': 'failed'})
-                continue
-            if job['method'] == 'POST':
-                for project_id in job['body']['projects']:
-                    self.members.setdefault((image_id, project_id), 'pending')
-            elif job['method'] == 'DELETE':
-                for project_id in job['body']['projects']:
-                    self.members.pop((image_id, project_id), None)
-            else:
-                self.members[(image_id, job['body']['project_id'])] = job['body']['status']
-            results.append({'image_id': image_id, 'status': 'success'})
-        code = next(iter(failing.values()), None)
-        job['done'] = {'job_id': job['job_id'], 'job_type': job['job_type'], 'status': 'FAIL' if failing else 'SUCCESS',
-                       'begin_time': '2024-11-06T06:30:00.778Z', 'end_time': '2024-11-06T06:30:03.179Z',
-                       'error_code': code, 'fail_reason': 'The reason of %s.' % code if code else None,
-                       'entities': {'results': results}}
-        return job['done']
-
-    def show_job(self, request):
-        if self.job_poll_error:
-            return self.job_poll_error, {}, json.dumps({'error': {'code': 'IMG.0023', 'message': 'Task query failed.'}})
-        job = self.jobs[JOB_RE.match(request.url).group(2)]
-        if job['script'] == 'running':
-            return 200, {}, json.dumps({'job_id': job['job_id'], 'job_type': job['job_type'], 'status': 'RUNNING',
-                                        'begin_time': '2024-11-06T06:30:00.778Z', 'end_time': None, 'error_code': None,
-                                        'fail_reason': None, 'entities': {}})
-        return 200, {}, json.dumps(self._finish(job))
-
-    def calls(self, method=None, pattern=''):
-        found = []
-        for call in self.mock.calls:
-            if call.request.url.startswith(TOKENS):
-                continue
-            if (method is None or call.request.method == method) and pattern in call.request.url:
-                found.append(call.request)
-        return found
-
-
 @pytest.fixture
 def ims(http, clock):
-    return FakeIMS(http, OWNER, clock)
+    return FakeImageService(http, IAM, IMS, OWNER)
 
 
 @pytest.fixture
 def consumer_ims(http, clock):
-    return FakeIMS(http, CONSUMER, clock)
+    # the same cloud; these tests run the module with credentials scoped to CONSUMER
+    return FakeImageService(http, IAM, IMS, OWNER)
 
 
 def auth(project_id=OWNER):
@@ -512,17 +333,12 @@ def test_uncertain_submission_resends_only_the_missing_pairs(ims):
     ims.image(IMG_B, 'b')
     ims.submit_script = ['500']
 
-    original_submit = ims.submit
+    def race(request):
+        if not ims.submissions:
+            # someone else adds one of the pairs while the first request is in doubt
+            ims.seed(IMG_A, CONSUMER, 'pending')
 
-    def submit_and_race(request):
-        answer = original_submit(request)
-        if len(ims.submissions) == 1:
-            # someone else added one of the pairs while the first request was in doubt
-            ims.members[(IMG_A, CONSUMER)] = 'pending'
-        return answer
-
-    ims.mock.remove(responses.POST, BATCH)
-    ims.mock.add_callback(responses.POST, BATCH, callback=submit_and_race)
+    ims.before['submit'] = race
     run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER]})
     assert [body for _m, body in ims.submissions] == [{'images': [IMG_A, IMG_B], 'projects': [CONSUMER]},
                                                       {'images': [IMG_B], 'projects': [CONSUMER]}]
@@ -533,14 +349,7 @@ def test_resent_job_failing_on_pairs_already_in_place_counts_as_converged(ims):
     # the first submission was processed but its answer lost; its job completes only after the settle window
     ims.submit_script = ['500']
     ims.job_script = [{'fail': {IMG_A: 'IMG.0112'}}]
-    original_show = ims.show_job
-
-    def late_first_job(request):
-        ims.members[(IMG_A, CONSUMER)] = 'pending'
-        return original_show(request)
-
-    ims.mock.remove(responses.GET, JOB_RE)
-    ims.mock.add_callback(responses.GET, JOB_RE, callback=late_first_job)
+    ims.before['poll'] = lambda request: ims.seed(IMG_A, CONSUMER, 'pending')
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER]})
     assert 'failed' not in result
     assert result['changed'] is True
@@ -707,7 +516,7 @@ def test_auto_uses_native_calls_for_a_small_change_on_ims(ims):
     assert result['executor']['name'] == 'native'
     assert result['executor']['reason'].startswith('auto: 2 pair(s) take 1 wave(s)')
     assert ims.submissions == [] and ims.calls('GET', '/jobs/') == []
-    assert sorted(ims.native) == [('POST', IMG_A, CONSUMER), ('POST', IMG_A, OTHER)]
+    assert sorted(ims.writes) == [('POST', IMG_A, CONSUMER), ('POST', IMG_A, OTHER)]
     assert result['applied'] == pairs((IMG_A, CONSUMER), (IMG_A, OTHER)) and result['not_applied'] == []
     assert result['jobs'] == [] and result['errors'] == []
     assert ims.membership() == {IMG_A: {CONSUMER: 'pending', OTHER: 'pending'}}
@@ -721,7 +530,7 @@ def test_auto_uses_jobs_where_the_plan_is_bigger_than_the_native_waves(ims):
     result = run_module({'images': [IMG_A, IMG_B], 'projects': projects, 'api': 'auto', 'concurrency': 1})
     assert result['executor']['name'] == 'jobs'
     assert result['executor']['reason'] == 'auto: 26 pairs need 26 waves of 1 native calls, longer than one job round'
-    assert len(ims.submissions) == 1 and ims.native == []
+    assert len(ims.submissions) == 1 and ims.writes == []
 
 
 def test_auto_on_plain_glance_is_native_and_the_probe_is_cached_with_the_token(ims):
@@ -741,7 +550,7 @@ def test_jobs_on_plain_glance_fail_before_any_write(ims):
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER], 'api': 'jobs'})
     assert result['failed'] is True
     assert 'this cloud is plain OpenStack Glance' in result['msg'] and 'api: native or api: auto' in result['msg']
-    assert ims.submissions == [] and ims.native == []
+    assert ims.submissions == [] and ims.writes == []
     assert result['changed'] is False and result['plan'] and result['jobs'] == []
 
 
@@ -752,11 +561,11 @@ def test_private_images_on_plain_glance_need_set_shared_visibility(ims):
     result = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'api': 'native'})
     assert result['failed'] is True
     assert 'image(s) %s are private' % IMG_A in result['msg'] and 'set_shared_visibility: true' in result['msg']
-    assert ims.native == []
+    assert ims.writes == []
     shared = run_module({'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'api': 'native',
                          'set_shared_visibility': True})
     assert shared['changed'] is True
-    assert ims.native[0] == ('PATCH', IMG_A, None)
+    assert ims.writes[0] == ('PATCH', IMG_A, None)
     assert ims.membership() == {IMG_A: {CONSUMER: 'pending'}, IMG_B: {CONSUMER: 'pending'}}
 
 
@@ -775,22 +584,16 @@ def test_native_partial_failure_applies_the_rest_and_reports_each_error(ims):
     assert result['error']['status'] == 403
     assert ims.membership()[IMG_A] == {CONSUMER: 'pending', THIRD: 'pending'}
     # a re-run sends only what is missing
-    ims.native.clear()
+    ims.writes.clear()
     again = run_module({'images': [IMG_A, IMG_B, IMG_C], 'projects': [CONSUMER, THIRD], 'api': 'native'})
-    assert sorted(ims.native) == [('POST', IMG_C, CONSUMER), ('POST', IMG_C, THIRD)]
+    assert sorted(ims.writes) == [('POST', IMG_C, CONSUMER), ('POST', IMG_C, THIRD)]
     assert again['failed'] is True
 
 
 def test_native_remove_meeting_404_means_the_member_is_gone(ims):
     ims.image(IMG_A, 'a', members=[(CONSUMER, 'accepted'), (OTHER, 'accepted')])
-    original = ims.native_member
-
-    def removed_meanwhile(request):
-        ims.members.pop((IMG_A, OTHER), None)      # another process purged it first
-        return original(request)
-
-    ims.mock.remove('DELETE', MEMBER_RE)
-    ims.mock.add_callback('DELETE', MEMBER_RE, callback=removed_meanwhile)
+    # another process purged it first
+    ims.before['delete'] = lambda request: ims.members.pop((IMG_A, OTHER), None)
     result = run_module({'images': [IMG_A], 'projects': [OTHER], 'state': 'absent', 'api': 'native'})
     assert 'failed' not in result
     assert result['removed'] == pairs((IMG_A, OTHER))
@@ -811,7 +614,7 @@ def test_the_owner_project_given_by_id_is_refused_before_any_read(ims):
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OWNER], 'api': 'native'})
     assert result['failed'] is True
     assert 'projects lists %s, the project that owns image(s) %s' % (OWNER, IMG_A) in result['msg']
-    assert ims.calls('GET', '/members') == [] and ims.native == []
+    assert ims.calls('GET', '/members') == [] and ims.writes == []
     assert set(('images', 'plan', 'jobs', 'before', 'after', 'executor')) <= set(result)
 
 
@@ -820,7 +623,7 @@ def test_a_plan_over_the_member_quota_is_refused_before_any_write(ims):
     result = run_module({'images': [IMG_A], 'projects': [CONSUMER, OTHER], 'api': 'native'})
     assert result['failed'] is True
     assert 'member quota of 256 per image (IMS)' in result['msg'] and '255 members + 2 new' in result['msg']
-    assert ims.native == [] and ims.submissions == []
+    assert ims.writes == [] and ims.submissions == []
 
 
 def test_recipient_project_id_of_another_project_says_what_is_wrong(consumer_ims):
@@ -828,7 +631,7 @@ def test_recipient_project_id_of_another_project_says_what_is_wrong(consumer_ims
     result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A], 'status': 'accepted', 'project_id': OTHER})
     assert result['failed'] is True
     assert 'only by the project it belongs to' in result['msg'] and 'is not a member' not in result['msg']
-    assert consumer_ims.submissions == [] and consumer_ims.native == []
+    assert consumer_ims.submissions == [] and consumer_ims.writes == []
 
 
 def test_recipient_accepts_natively_one_put_per_image(consumer_ims):
@@ -838,7 +641,7 @@ def test_recipient_accepts_natively_one_put_per_image(consumer_ims):
     consumer_ims.image(IMG_C, 'c', members=[(CONSUMER, 'rejected')], visibility='shared')
     result = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B, IMG_C], 'status': 'accepted', 'api': 'auto'})
     assert result['executor']['name'] == 'native'
-    assert sorted(consumer_ims.native) == sorted([('PUT', IMG_A, CONSUMER), ('PUT', IMG_C, CONSUMER)])
+    assert sorted(consumer_ims.writes) == sorted([('PUT', IMG_A, CONSUMER), ('PUT', IMG_C, CONSUMER)])
     assert result['status_changed'] == [{'image_id': IMG_A, 'before': 'pending', 'after': 'accepted'},
                                         {'image_id': IMG_C, 'before': 'rejected', 'after': 'accepted'}]
 
@@ -848,7 +651,7 @@ def test_check_mode_predicts_what_the_native_run_does(ims):
     ims.image(IMG_B, 'b')
     args = {'images': [IMG_A, IMG_B], 'projects': [CONSUMER], 'purge_projects': True, 'api': 'native'}
     planned = run_module(args, check_mode=True)
-    assert ims.native == []
+    assert ims.writes == []
     done = run_module(args)
     for key in ('plan', 'added', 'removed', 'after', 'executor'):
         assert planned[key] == done[key], key
@@ -878,7 +681,7 @@ def test_recipient_check_mode_predicts_an_image_not_shared_yet(consumer_ims):
     assert [image['id'] for image in result['unverified_images']] == [IMG_B]
     assert result['plan'] == [{'method': 'PUT', 'images': [IMG_A, IMG_B], 'project_id': CONSUMER, 'status': 'accepted'}]
     assert any('not shared with project %s (yet)' % CONSUMER in warning for warning in result['warnings'])
-    assert consumer_ims.submissions == [] and consumer_ims.native == []
+    assert consumer_ims.submissions == [] and consumer_ims.writes == []
     # outside check mode a missing share is still an error
     real = run_module({'auth': auth(CONSUMER), 'images': [IMG_A, IMG_B], 'status': 'accepted'})
     assert real['failed'] is True and 'is not a member of image(s) %s' % IMG_B in real['msg']
