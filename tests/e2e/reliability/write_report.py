@@ -204,8 +204,12 @@ def other_sections(entries):
             entry['token_requests'], entry['unauthorized'])
 
     lines = listed_cases('Tokens reused, revoked or expiring', entries.get('tokens', []), token_case)
-    lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), lambda e: '%s: %s.' % (
-        e['case'], 'converged' if e['converged'] else 'did NOT converge'))
+    def job_case(entry):
+        if 'duplicate_jobs' in entry:
+            return '%s: %d duplicate job(s).' % (entry['case'], entry['duplicate_jobs'])
+        return '%s: %s.' % (entry['case'], 'converged' if entry['converged'] else 'did NOT converge')
+
+    lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), job_case)
     for entry in entries.get('tls', []):
         figures = (entry['verified_tasks'], entry['refused_without_ca'], entry['attempts_on_refusal'])
         lines += ['', '## TLS', '', '`validate_certs` defaults to true. With `ca_cert` (a CA made by the test) %d tasks '
