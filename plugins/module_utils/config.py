@@ -161,7 +161,6 @@ class ConnectionConfig:
         return 'ConnectionConfig(%s)' % ', '.join(parts)
 
 
-
 def _normalize_interface(value: Any, where: str) -> str:
     text = str(value).strip().lower()
     if text.endswith('url'):   # keystoneauth also accepts publicURL, internalURL, adminURL
@@ -184,14 +183,14 @@ def _validate_method(auth_type: str, values: Dict[str, str], origin: Dict[str, s
                 del values['passcode']   # a leftover of another login in the environment
             else:
                 raise setting_error('%s is the TOTP code of a password sign-in; it cannot be used with auth_type %r'
-                            % (origin['passcode'], auth_type))
+                                    % (origin['passcode'], auth_type))
         elif not _PASSCODE.match(values['passcode']):
             raise setting_error('%s must be the 6-digit code of the virtual MFA device (6 to 8 digits); the value given is not'
-                        % origin['passcode'])
+                                % origin['passcode'])
         elif 'user_id' not in values:
             raise setting_error("%s needs %s: IAM's totp method names the user by id (%s is not enough); the id is shown in the "
-                        'console under My Credentials, or by openstack token issue' % (
-                            origin['passcode'], _hint('user_id'), origin.get('username', 'a user name')))
+                                'console under My Credentials, or by openstack token issue' % (
+                                    origin['passcode'], _hint('user_id'), origin.get('username', 'a user name')))
     if auth_type == APPLICATION_CREDENTIAL and not any(
             key in values for key in ('application_credential_id', 'application_credential_name')):
         raise setting_error('%s is set but the credential is not named: set %s, or %s with its user' % (
@@ -220,7 +219,7 @@ def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str,
         return
     if 'auth_url' not in values:
         raise setting_error('auth_type %r needs %s, the IAM/Keystone URL such as https://iam.eu-de.otc.t-systems.com/v3'
-                    % (auth_type, hint('auth_url')))
+                            % (auth_type, hint('auth_url')))
     if auth_type == 'password' or (auth_type == APPLICATION_CREDENTIAL and 'application_credential_id' not in values):
         if 'username' not in values and 'user_id' not in values:
             raise setting_error("auth_type %r needs %s or %s" % (auth_type, hint('username'), hint('user_id')))
@@ -231,7 +230,7 @@ def _validate_identity(auth_type: str, values: Dict[str, str], origin: Dict[str,
         return   # the credential is scoped to its project; a project given is checked against the token's
     if 'project_id' not in values and 'project_name' not in values:
         raise setting_error('auth_type %r needs a project scope (IMS is a project-level service): set %s, or %s with its domain'
-                    % (auth_type, hint('project_id'), hint('project_name')))
+                            % (auth_type, hint('project_id'), hint('project_name')))
     if 'project_id' not in values and not any(key in values for key in ('project_domain_name', 'project_domain_id')):
         raise setting_error("%s needs the project's domain: set %s, %s or %s" % (
             origin['project_name'], hint('project_domain_name'), hint('project_domain_id'), hint('domain_name')))
@@ -248,10 +247,10 @@ def _ims_endpoint(params: Mapping[str, Any], environ: Mapping[str, str], auth_ty
     if auth_type == 'aksk':
         if not region_name:
             raise setting_error("auth_type 'aksk' needs ims_endpoint (or %s), or region_name (or OS_REGION_NAME) to find the "
-                        "endpoint in IAM's catalog or the table of known regions" % IMS_ENDPOINT_ENV)
+                                "endpoint in IAM's catalog or the table of known regions" % IMS_ENDPOINT_ENV)
         if not _REGION_NAME.match(region_name):
             raise setting_error('%s: %r is not a region name (letters, digits, - and _); give ims_endpoint instead'
-                        % (region_where, region_name))
+                                % (region_where, region_name))
     return None
 
 
@@ -270,7 +269,7 @@ def _resolve_identity(sources: List[Source]) -> Tuple[str, Dict[str, str]]:
     _validate_identity(auth_type, values, origin, sources)
     if 'project_id' in values and not PROJECT_ID_PATTERN.match(values['project_id']):
         raise setting_error('%s: %r is not a project id (32 hexadecimal digits); give the project name as auth.project_name '
-                    '(with its domain) instead' % (origin['project_id'], values['project_id']))
+                            '(with its domain) instead' % (origin['project_id'], values['project_id']))
     # with AK/SK, auth_url is optional: where IAM's catalog is asked for the IMS endpoint
     if 'auth_url' in values:
         values['auth_url'] = normalize_auth_url(values['auth_url'], origin['auth_url'])

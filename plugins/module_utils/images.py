@@ -61,6 +61,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMS
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import Selection
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import select_images
 from ansible_collections.imscloud.sharing.plugins.module_utils.selection import server_filters
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import check_memberships_exist
 
 SIDES = ('owner', 'recipient')
 DEFAULT_CONCURRENCY = 8
@@ -323,9 +324,8 @@ def require_shares(resolution: Resolution, missing_ids: Iterable[str], project_i
     if not missing:
         return []
     if not check_mode:
-        raise IMSError('project %s is not a member of image(s) %s: there is nothing to accept or reject; the owner '
-                       'must share the image(s) with the project first' % (project_id, ', '.join(missing)),
-                       details={'missing_images': missing})
+        check_memberships_exist(project_id, missing,
+                                dict((image_key(image), image.get('owner')) for image in resolution.images))
     warnings = []
     for position, image in enumerate(resolution.images):
         if image_key(image) in missing and not image.get('unverified'):

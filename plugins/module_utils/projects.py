@@ -16,13 +16,12 @@ permission, e.g. Security Administrator); a 403 becomes an error that says to gi
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterable
 from urllib.parse import quote, urlencode
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
+from ansible_collections.imscloud.sharing.plugins.module_utils.validation import PROJECT_ID_PATTERN
 
-PROJECT_ID_PATTERN = re.compile(r'\A[0-9a-fA-F]{32}\Z')
 USE_IDS = ('give project ids instead (32 hexadecimal characters, e.g. from "openstack project list" or the console '
            'under My Credentials > Projects): an id costs no IAM request and needs no permission to list projects')
 

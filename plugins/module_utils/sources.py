@@ -99,6 +99,7 @@ ENV_SETTINGS = {
     'client_key': 'OS_KEY',
 }
 
+
 class Source:
     """One place settings come from: module options, a cloud entry, or the environment."""
 
@@ -143,7 +144,7 @@ def check_utf8(text: str, where: str) -> None:
         text.encode('utf-8')
     except UnicodeEncodeError as exc:
         raise setting_error('%s holds bytes that are not valid UTF-8 (at character %d); set it in UTF-8'
-                    % (where, exc.start + 1))
+                            % (where, exc.start + 1))
 
 
 def _check_auth_keys(auth: Mapping[str, Any], where: str) -> None:
@@ -211,8 +212,8 @@ def cloud_source(params: Mapping[str, Any], module: Source, environ: Mapping[str
                  if (option == 'auth' and module.auth) or (option != 'auth' and option in module.settings)]
         if given:
             raise setting_error('cloud is a dict (a complete cloud entry) and cannot be combined with: %s. Put these keys in the '
-                        'cloud dict (verify, cacert, cert, key for the TLS options), or give cloud as a name from clouds.yaml'
-                        % ', '.join(given))
+                                'cloud dict (verify, cacert, cert, key for the TLS options), or give cloud as a name from clouds.yaml'
+                                % ', '.join(given))
         return entry_source(cloud, 'the cloud dict', 'cloud.')
     if isinstance(cloud, str) and cloud.strip():
         entry, label = load_cloud(cloud.strip(), environ, 'cloud')
@@ -247,7 +248,7 @@ def _normalize_auth_type(value: Any, where: str) -> str:
     text = AUTH_TYPE_ALIASES.get(text, text)
     if text not in AUTH_TYPES:
         raise setting_error('%s: %r is not supported; use one of: %s (v3password and v3token are accepted as synonyms)'
-                    % (where, str(value), ', '.join(AUTH_TYPES)))
+                            % (where, str(value), ', '.join(AUTH_TYPES)))
     return text
 
 
@@ -261,18 +262,18 @@ def choose_auth_type(sources: List[Source]) -> str:
             stray = [source.where(key) for key in other_keys if key in source.auth] if source.kind == 'module' else []
             if stray:
                 raise setting_error('%s cannot be used with auth_type %r; remove %s or change auth_type'
-                            % (', '.join(stray), auth_type, 'them' if len(stray) > 1 else 'it'))
+                                    % (', '.join(stray), auth_type, 'them' if len(stray) > 1 else 'it'))
             return auth_type
         if len(kinds) > 1:
             keys = [source.where(key) for kind in kinds for key in CREDENTIAL_KEYS[kind] if key in source.auth]
             raise setting_error('conflicting credentials in %s: %s are set. Give one kind of credential (password, token, '
-                        'application credential, or access_key + secret_key), or set auth_type to choose' % (source.label, ', '.join(keys)))
+                                'application credential, or access_key + secret_key), or set auth_type to choose' % (source.label, ', '.join(keys)))
         if kinds:
             return kinds[0]
     raise setting_error('no credentials: set auth.password (with auth.username or auth.user_id), auth.token, '
-                'auth.application_credential_secret (with its id or name), or auth.access_key and auth.secret_key; or use '
-                'cloud (a clouds.yaml entry) or OS_* environment variables (OS_PASSWORD, OS_TOKEN, '
-                'OS_APPLICATION_CREDENTIAL_SECRET, OS_ACCESS_KEY/OS_SECRET_KEY, ...)')
+                        'auth.application_credential_secret (with its id or name), or auth.access_key and auth.secret_key; or use '
+                        'cloud (a clouds.yaml entry) or OS_* environment variables (OS_PASSWORD, OS_TOKEN, '
+                        'OS_APPLICATION_CREDENTIAL_SECRET, OS_ACCESS_KEY/OS_SECRET_KEY, ...)')
 
 
 def merge_auth(sources: List[Source], auth_type: str) -> Tuple[Dict[str, str], Dict[str, str]]:

@@ -336,8 +336,8 @@ class FakeImageService:
         image = self.images.get(image_id)
         if not self.visible(image, caller):
             return webob_error(404, 'No image found with ID %s' % image_id)
-        if (image_id, member_id) not in self.members or (request.method == 'GET'
-                                                          and caller not in (image['owner'], member_id)):
+        hidden = request.method == 'GET' and caller not in (image['owner'], member_id)
+        if (image_id, member_id) not in self.members or hidden:
             return missing
         if request.method == 'PUT':
             if caller != member_id:

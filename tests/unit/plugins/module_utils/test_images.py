@@ -292,7 +292,7 @@ def test_require_shares_fails_outside_check_mode_and_predicts_in_check_mode():
     with pytest.raises(IMSError) as caught:
         image_api.require_shares(resolution, [IMAGE], PROJECT, check_mode=False)
     assert str(caught.value).startswith('project %s is not a member of image(s) %s' % (PROJECT, IMAGE))
-    assert caught.value.details == {'missing_images': [IMAGE]}
+    assert caught.value.details == {'not_shared': [IMAGE]}
     image_api.require_shares(resolution, [IMAGE], PROJECT, check_mode=True)
     assert resolution.images[0]['unverified'] is True and resolution.images[0]['name'] == 'golden'
     assert resolution.images[1] == {'id': 'other', 'name': 'x'}
