@@ -203,12 +203,12 @@ def other_sections(entries):
             entry['case'], 'the play went on' if entry['succeeded'] else 'the task failed, naming IAM and the 401',
             entry['token_requests'], entry['unauthorized'])
 
-    lines = listed_cases('Tokens reused, revoked or expiring', entries.get('tokens', []), token_case)
     def job_case(entry):
         if 'duplicate_jobs' in entry:
             return '%s: %d duplicate job(s).' % (entry['case'], entry['duplicate_jobs'])
         return '%s: %s.' % (entry['case'], 'converged' if entry['converged'] else 'did NOT converge')
 
+    lines = listed_cases('Tokens reused, revoked or expiring', entries.get('tokens', []), token_case)
     lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), job_case)
     for entry in entries.get('tls', []):
         figures = (entry['verified_tasks'], entry['refused_without_ca'], entry['attempts_on_refusal'])
