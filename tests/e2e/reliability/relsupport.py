@@ -160,9 +160,8 @@ class Workspace(object):
         env.update(extra)
         return env
 
-    def run(self, plays, collect=(), env=None, args=(), timeout=PLAYBOOK_TIMEOUT, prefix=()):
-        """Run the plays with ansible-playbook; the results registered under the names in collect are saved by a last
-        task and returned as run.results ({name: result}, or None when the play stopped before)."""
+    def _write(self, plays, collect):
+        """Write the playbook of the next run; returns (playbook path, path of the saved results)."""
         self.runs += 1
         plays = copy.deepcopy(plays if isinstance(plays, list) else [plays])
         results_path = os.path.join(self.path, 'results-%d.json' % self.runs)
@@ -173,6 +172,20 @@ class Workspace(object):
         playbook = os.path.join(self.path, 'playbook-%d.yml' % self.runs)
         with open(playbook, 'w', encoding='utf-8') as handle:
             yaml.safe_dump(plays, handle, allow_unicode=True, sort_keys=False)
+        return playbook, results_path
+
+    def start(self, plays):
+        """Start ansible-playbook in a process group of its own (the whole controller: its workers and modules) and
+        return the Popen; the caller kills or waits for it (os.killpg(process.pid, ...))."""
+        playbook, _results_path = self._write(plays, ())
+        with open(playbook[:-len('.yml')] + '.output', 'w', encoding='utf-8') as output:
+            return subprocess.Popen([ANSIBLE_PLAYBOOK, playbook], cwd=self.path, env=self.env(), stdout=output,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    def run(self, plays, collect=(), env=None, args=(), timeout=PLAYBOOK_TIMEOUT, prefix=()):
+        """Run the plays with ansible-playbook; the results registered under the names in collect are saved by a last
+        task and returned as run.results ({name: result}, or None when the play stopped before)."""
+        playbook, results_path = self._write(plays, collect)
         started = time.monotonic()
         completed = subprocess.run(list(prefix) + [ANSIBLE_PLAYBOOK, playbook] + list(args), cwd=self.path,
                                    env=env if env is not None else self.env(), capture_output=True, text=True,

@@ -96,6 +96,46 @@ def faults_section(entries):
     return lines
 
 
+def crash_section(entries):
+    lines = []
+    for entry in entries.get('crash', []):
+        runs = entry['runs']
+        rows = [(number + 1, run['killed_in_task'], run['processes_killed'], run['running_at_kill'], run['waited'],
+                 run['jobs'], run['duplicates'], yes_no(run['converged']), run['contradictions'])
+                for number, run in enumerate(runs)]
+        lines += ['## Controller killed while jobs run', '',
+                  'A play of two `ims_image_member_batch` tasks (one job each, emulator jobs take %d s) is killed with '
+                  '`kill -9` once a job is submitted: ansible-playbook, its workers and the modules (the workers call '
+                  '`setsid`, so the whole process tree is stopped, then killed). The same play runs again at once. The '
+                  'emulator counts the jobs and the (operation, image, project) triples submitted twice; the re-run\'s '
+                  'report must hold no contradiction (no failure, nothing "not applied", `changed` exactly where its '
+                  'own jobs applied pairs).' % entry['job_duration'], '']
+        lines += table(['run', 'killed in task', 'processes killed', 'jobs running at the kill',
+                        're-run waited for the journaled job', 'jobs', 'pairs in 2 jobs', 'converged',
+                        'contradictions'], rows)
+        lines += ['', '%d kills: %d pairs submitted twice, %d of %d runs converged, %d contradictions in the re-runs\' '
+                  'reports.' % (len(runs), sum(run['duplicates'] for run in runs),
+                                sum(bool(run['converged']) for run in runs), len(runs),
+                                sum(run['contradictions'] for run in runs))]
+    return lines
+
+
+def not_json_section(entries):
+    cases = entries.get('not_json', [])
+    if not cases:
+        return []
+    lines = ['## 200 answers that are not JSON', '',
+             'A proxy answers `200` with its HTML login page instead of the API\'s JSON (emulator faults `html200`: the '
+             'request never reaches the cloud; `html200-processed`: the cloud processed it, only the answer is '
+             'replaced). A read is retried; a batch submission is uncertain (its job may exist) and is settled by '
+             're-reading the members. A true report: no failure, `changed: true`, no pair reported not applied.', '']
+    rows = [(entry['case'], entry['faults'], entry.get('submissions', '-'), entry['jobs'], entry.get('duplicates', 0),
+             yes_no(entry['converged']), yes_no(entry['true_report'])) for entry in cases]
+    lines += table(['case', 'login pages', 'batch submissions', 'jobs', 'pairs in 2 jobs', 'converged', 'true report'],
+                   rows)
+    return lines
+
+
 def listed_cases(title, entries, fields):
     lines = ['## ' + title, '']
     for entry in entries:
@@ -125,13 +165,17 @@ def bad_input_section(entries):
 def secrets_section(entries):
     lines = ['## Secrets', '',
              'Every module runs with `-vvvv` and `ANSIBLE_DEBUG=1` (and `ANSIBLE_LOG_PATH`) with a password (auth dict, '
-             'cloud dict, clouds.yaml), a user token (`auth.token`) and AK/SK, plus failing tasks (wrong password, wrong '
+             'cloud dict, clouds.yaml), a user token (`auth.token`), AK/SK, an application credential and a password '
+             'with an MFA passcode, plus failing tasks (wrong password, wrong '
              'secret key, bad input). The secrets come from an extra-vars file, as AWX passes them. Searched: stdout, '
              'stderr, the Ansible log, the registered results, Ansible\'s temporary directories, every file of the '
              'token cache and every file name there.', '',
-             'A leak is a password, a secret key or the user\'s token anywhere, or a token IAM issued to a module '
+             'A leak is a password, a secret key, an application-credential secret, a passcode or the user\'s token '
+             'anywhere, or a token IAM issued to a module '
              'anywhere but in the cache record (`<sha256>.json`, mode 0600) of the identity it was issued to.', '']
     for entry in entries.get('secrets', []):
+        if 'names' in entry:
+            lines += ['The secrets searched: %s.' % ', '.join(entry['names']), '']
         lines.append('%d secret values, %d places (%d bytes) searched, each value in every form (raw, JSON-escaped, '
                      'repr-escaped, URL-encoded): **%d leaks found**.' % (
                          entry['secrets'], entry['places'], entry['bytes'], entry['leaks']))
@@ -159,9 +203,13 @@ def other_sections(entries):
             entry['case'], 'the play went on' if entry['succeeded'] else 'the task failed, naming IAM and the 401',
             entry['token_requests'], entry['unauthorized'])
 
+    def job_case(entry):
+        if 'duplicate_jobs' in entry:
+            return '%s: %d duplicate job(s).' % (entry['case'], entry['duplicate_jobs'])
+        return '%s: %s.' % (entry['case'], 'converged' if entry['converged'] else 'did NOT converge')
+
     lines = listed_cases('Tokens reused, revoked or expiring', entries.get('tokens', []), token_case)
-    lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), lambda e: '%s: %s.' % (
-        e['case'], 'converged' if e['converged'] else 'did NOT converge'))
+    lines += [''] + listed_cases('Jobs that fail or hang', entries.get('jobs', []), job_case)
     for entry in entries.get('tls', []):
         figures = (entry['verified_tasks'], entry['refused_without_ca'], entry['attempts_on_refusal'])
         lines += ['', '## TLS', '', '`validate_certs` defaults to true. With `ca_cert` (a CA made by the test) %d tasks '
@@ -192,6 +240,8 @@ def render(entries, generated):
              '$ python tests/e2e/reliability/write_report.py /tmp/reliability.jsonl docs/reliability.md', '```', '']
     lines += outcome_section(entries) + ['']
     lines += faults_section(entries) + ['']
+    lines += crash_section(entries) + ['']
+    lines += not_json_section(entries) + ['']
     lines += bad_input_section(entries) + ['']
     lines += secrets_section(entries) + ['']
     lines += other_sections(entries)
