@@ -16,10 +16,12 @@ from __future__ import annotations
 #       ImageMemberModule()()
 
 import copy
+import sys
 import traceback
 from importlib import import_module
 from typing import Any, Dict, Optional
 
+from ansible.module_utils import basic as _basic
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import (
@@ -46,6 +48,36 @@ else:
 
 # Keys of IMSError.details that cannot go into the result next to msg and error (Ansible sets or interprets them).
 _RESERVED_RESULT_KEYS = frozenset(('msg', 'error', 'failed', 'invocation', 'warnings', 'deprecations'))
+# A result list longer than this is encoded this many items at a time (see SecretMaskingModule._record_module_result).
+RESULT_CHUNK_ITEMS = 2000
+
+
+def _result_encoder() -> Any:
+    """The JSON encoder class ansible-core (2.19 and later) encodes a module result with; None where it has none."""
+    codec = getattr(_basic, '_json', None)
+    direction = getattr(getattr(codec, 'Direction', None), 'MODULE_TO_CONTROLLER', None)
+    if codec is None or direction is None or not hasattr(codec, 'get_module_encoder'):
+        return None
+    return codec.get_module_encoder(getattr(_basic, '_ANSIBLE_PROFILE', None), direction)
+
+
+def write_result(result: Dict[str, Any], encoder: Any, write: Any) -> None:
+    """Write '\\n' + the JSON of result + '\\n' in pieces: each top-level value on its own, long lists a chunk at a
+    time. The text parses to the same result as json.dumps(result, cls=encoder); at 100 000 pairs the one-piece text
+    and its copies would cost ~75 MB at the module's peak, the pieces a few."""
+    encode = encoder().encode
+    write('\n{')
+    for index, (key, value) in enumerate(result.items()):
+        write('%s%s: ' % (', ' if index else '', encode(key)))
+        if type(value) is list and len(value) > RESULT_CHUNK_ITEMS:  # pylint: disable=unidiomatic-typecheck
+            write('[')
+            for start in range(0, len(value), RESULT_CHUNK_ITEMS):
+                # each chunk is a JSON list: its items without the brackets
+                write('%s%s' % (', ' if start else '', encode(value[start:start + RESULT_CHUNK_ITEMS])[1:-1]))
+            write(']')
+        else:
+            write(encode(value))
+    write('}\n')
 
 
 def _auth_suboptions() -> Dict[str, Dict[str, Any]]:
@@ -121,6 +153,16 @@ class SecretMaskingModule(AnsibleModule):
         if self._before_log is not None:
             self._before_log(self)
         super()._log_invocation()
+
+    def _record_module_result(self, o: Dict[str, Any]) -> None:
+        # ansible-core 2.19+ prints the result (already masked by remove_values) as one JSON text; write the same
+        # JSON in pieces instead. Older ansible-core never calls this method.
+        encoder = _result_encoder()
+        if encoder is None:
+            super()._record_module_result(o)  # type: ignore[misc]  # pylint: disable=no-member
+            return
+        write_result(o, encoder, sys.stdout.write)
+        sys.stdout.flush()
 
 
 class IMSModule:

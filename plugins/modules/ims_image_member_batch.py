@@ -639,10 +639,13 @@ class ImsImageMemberBatch(IMSModule):
                                                p['concurrency'])
         result['executor'] = {'name': name, 'reason': reason}
         task.check_before_writing()
-        self._report(result, task, task.predicted(), task.plan_pairs())
         result['changed'] = bool(task.plan or task.to_share)
         if self.check_mode or not result['changed']:
+            self._report(result, task, task.predicted(), task.plan_pairs())
             return result
+        # a real run reports what happened: nothing yet, should the execution raise (and at 100 000 pairs the
+        # module's peak memory holds one list of pairs, not the prediction's as well)
+        self._report(result, task, task.before, [])
         outcome = task.execute(name, reason, journal)
         result.update(executor.result_fields(outcome))
         result['changed'] = outcome['changed'] or bool(task.to_share)

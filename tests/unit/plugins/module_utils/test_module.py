@@ -50,6 +50,7 @@ class ShareModule(IMSModule):
         raise_error=dict(type='bool', default=False),
         use_client=dict(type='int', default=0),
         echo=dict(type='str'),
+        pairs=dict(type='int', default=0),
     )
     module_kwargs = dict(required_one_of=[('image', 'echo')])
     runs = []
@@ -62,6 +63,11 @@ class ShareModule(IMSModule):
                            details={'image_id': 'i', 'members_added': ['m1'], 'msg': 'dropped', 'changed': True,
                                     'invocation': 'dropped', 'warnings': 'dropped'})
         clients = [self.client for attempt in range(self.params['use_client'])]
+        if self.params['pairs']:
+            self.module.warn('many pairs')
+            # a secret inside the long list: the masking still applies to every chunk
+            return dict(changed=True, pairs=[{'image_id': 'img-%d' % i, 'note': 'x %s' % PASSWORD if i == 7 else 'ok'}
+                                             for i in range(self.params['pairs'])], empty=[], echo=self.params['echo'])
         return dict(changed=False, image=self.params['image'], project_id=self.connection.project_id,
                     check_mode=self.check_mode, clients=len({id(client) for client in clients}),
                     echo=self.params['echo'])
@@ -358,3 +364,34 @@ def test_allow_insecure_http_is_an_option_defaulting_to_false(capsys):
     assert ShareModule.runs[0].connection.allow_insecure_http is False
     run_module(ShareModule, {'auth': auth(), 'image': 'i', 'allow_insecure_http': True}, capsys)
     assert ShareModule.runs[1].connection.allow_insecure_http is True
+
+
+@pytest.mark.parametrize('count', [1, module_utils.RESULT_CHUNK_ITEMS, module_utils.RESULT_CHUNK_ITEMS + 1,
+                                   2 * module_utils.RESULT_CHUNK_ITEMS + 3])
+def test_a_result_with_long_lists_is_written_whole_and_masked(capsys, count):
+    code, result = run_module(ShareModule, {'auth': auth(), 'echo': 'e', 'pairs': count}, capsys)
+    assert code == 0 and result['changed'] is True
+    assert [pair['image_id'] for pair in result['pairs']] == ['img-%d' % i for i in range(count)]
+    assert result['empty'] == [] and result['echo'] == 'e'
+    assert 'many pairs' in warning_texts(result)
+    if count > 7:
+        assert result['pairs'][7]['note'] == 'x ********'
+    assert PASSWORD not in json.dumps(result)
+
+
+def test_the_pieces_parse_to_what_ansible_core_would_have_written(monkeypatch):
+    # the profile the controller names in the module's arguments (ansible-core's default outside a module run)
+    monkeypatch.setattr(module_utils._basic, '_ANSIBLE_PROFILE', 'legacy', raising=False)
+    encoder = module_utils._result_encoder()
+    if encoder is None:
+        pytest.skip('ansible-core before 2.19 writes the result itself')
+    result = {'changed': True, 'pairs': [{'image_id': 'i-%d' % i, 'n': i, 'ok': i % 2 == 0, 'none': None}
+                                         for i in range(module_utils.RESULT_CHUNK_ITEMS * 4 + 1)],
+              'nested': {'a': [1, 2.5, 'three', ['four']], 'b': {}}, 'empty': [], 'text': u'caf\u00e9 \u00fcber'}
+    pieces = []
+    module_utils.write_result(result, encoder, pieces.append)
+    text = ''.join(pieces)
+    assert text.startswith('\n{') and text.endswith('}\n')
+    assert json.loads(text) == json.loads(json.dumps(result, cls=encoder)) == result
+    # no piece holds the whole long list
+    assert max(len(piece) for piece in pieces) < len(json.dumps(result['pairs'])) / 3
