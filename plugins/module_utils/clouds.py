@@ -19,13 +19,6 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 
-try:
-    import yaml
-except ImportError:  # reported when a clouds.yaml has to be read
-    yaml = None
-    YAML_IMPORT_ERROR: Optional[str] = traceback.format_exc()
-else:
-    YAML_IMPORT_ERROR = None
 
 CLOUDS_FILE_ENV = 'OS_CLIENT_CONFIG_FILE'
 SECURE_FILE_ENV = 'OS_CLIENT_SECURE_FILE'
@@ -105,9 +98,12 @@ def clouds_yaml_candidates(environ: Optional[Mapping[str, str]] = None, basename
 
 def _load_yaml_file(path: str) -> Dict[str, Any]:
     """The 'clouds' mapping of a clouds.yaml/secure.yaml file (JSON is read as the YAML it also is)."""
-    if yaml is None:
+    # imported here: PyYAML costs every module run ~15 ms, and only a clouds.yaml needs it
+    try:
+        import yaml  # pylint: disable=import-outside-toplevel
+    except ImportError:
         raise IMSError(missing_required_lib('PyYAML', reason='to read %s' % path),
-                       details={'exception': YAML_IMPORT_ERROR})
+                       details={'exception': traceback.format_exc()})
     try:
         with open(path, 'rb') as handle:
             data = yaml.safe_load(handle)

@@ -138,7 +138,11 @@ def wait_for_jobs(get_job: Callable[[str], dict], submitted: dict, timeout: floa
         now = clock()
         for watch in due:
             recent.append(now)
-            watch.due = now + next_poll_delay(watch.polls, now - watch.submitted_at)
+            # on the schedule's grid, so that a poll's own round trip does not push every later poll back (a 2 s
+            # job is seen by the poll due 2 s after submission); a poll that ran late starts the grid anew
+            delay = next_poll_delay(watch.polls, now - watch.submitted_at)
+            on_grid = watch.due + delay
+            watch.due = on_grid if on_grid > now else now + delay
             if log and not watch.final:
                 log('job %s is %s after %d poll(s)' % (watch.job_id, job_status(watch.job) or 'unknown', watch.polls))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import sys
 
 import pytest
 import yaml
@@ -707,7 +708,7 @@ def test_yaml_error_without_position(paths, monkeypatch):
 
     def broken(_stream):
         raise yaml.YAMLError('unreadable')
-    monkeypatch.setattr(clouds.yaml, 'safe_load', broken)
+    monkeypatch.setattr(yaml, 'safe_load', broken)
     assert error_of({'cloud': 'dev'}, paths.env()) == 'cannot parse %s: YAMLError' % (paths.cwd / 'clouds.yaml')
 
 
@@ -722,12 +723,11 @@ def test_unreadable_clouds_yaml(paths, monkeypatch):
 
 def test_pyyaml_missing(paths, monkeypatch):
     write_clouds(paths.cwd, {'dev': {}})
-    monkeypatch.setattr(clouds, 'yaml', None)
-    monkeypatch.setattr(clouds, 'YAML_IMPORT_ERROR', 'Traceback: No module named yaml')
+    monkeypatch.setitem(sys.modules, 'yaml', None)   # import yaml raises ImportError
     with pytest.raises(IMSError) as caught:
         resolve_connection({'cloud': 'dev'}, paths.env())
     assert 'PyYAML' in str(caught.value)
-    assert caught.value.details['exception'] == 'Traceback: No module named yaml'
+    assert 'ModuleNotFoundError' in caught.value.details['exception'] and 'yaml' in caught.value.details['exception']
 
 
 def test_secure_yaml_is_merged(paths):

@@ -155,3 +155,32 @@ def test_polls_per_job_are_capped(monkeypatch):
     job = ScriptedJob(['RUNNING'], clock)
     seen = wait_for_jobs(job, {JOB: clock.now}, 600, clock=clock.monotonic, sleep=clock.sleep)[JOB]
     assert (seen['polls'], seen['final'], seen['status']) == (3, False, 'RUNNING')
+
+
+class SlowJob(ScriptedJob):
+    """A job whose every poll takes `rtt` seconds to answer."""
+
+    def __init__(self, statuses, fake_time, rtt):
+        super().__init__(statuses, fake_time)
+        self.rtt = rtt
+
+    def __call__(self, job_id):
+        job = super().__call__(job_id)
+        self.time.sleep(self.rtt)
+        return job
+
+
+def test_the_round_trip_of_a_poll_does_not_delay_the_next_ones():
+    clock = FakeClock()
+    job = SlowJob(['RUNNING'] * 4 + ['SUCCESS'], clock, rtt=0.04)
+    assert wait_for_job(job, JOB, timeout=300, clock=clock.monotonic, sleep=clock.sleep)['status'] == 'SUCCESS'
+    # a 2 s job is seen by the poll sent 2 s after submission, not by one pushed back by earlier round trips
+    assert offsets(job.poll_times) == [1.0, 1.5, 2.0, 2.5, 3.0]
+
+
+def test_a_poll_slower_than_the_interval_starts_the_grid_anew():
+    clock = FakeClock()
+    job = SlowJob(['RUNNING'] * 3 + ['SUCCESS'], clock, rtt=0.7)
+    assert wait_for_job(job, JOB, timeout=300, clock=clock.monotonic, sleep=clock.sleep)['status'] == 'SUCCESS'
+    # never back to back: each poll starts a full interval after the previous answer
+    assert offsets(job.poll_times) == [1.0, 2.2, 3.4, 4.6]
