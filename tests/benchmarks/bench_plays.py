@@ -165,3 +165,8 @@ def single_image(module):
     else:
         args = {'auth': '{{ owner_auth }}', 'images': ['{{ image_ids[0] }}'], 'projects': '{{ project_ids }}'}
     return _play('One single-image task', [{'name': 'Share one image', 'imscloud.sharing.%s' % module: args}])
+
+
+def ansible_floor():
+    """One ansible.builtin.ping task: what Ansible itself costs a one-task play on this machine (no module of ours)."""
+    return _play('Ansible\'s own floor', [{'name': 'Ping the controller', 'ansible.builtin.ping': {}}])

@@ -55,9 +55,22 @@ def _schedule_cause(report, row):
                  % (profile['poll_schedule'], profile['job'], profile['job_observed'], row['stats']['job_polls'],
                     row['stats']['job_submissions']))
     text += ('; at most %d requests reached the emulator at once. The remaining %.2f s are the module process, '
-             'Ansible\'s task handling and Python.%s' % (row['stats'].get('max_in_flight', 0), tasks - bound['modelled'],
-                                                         busy(report, row)))
+             'Ansible\'s task handling and Python.%s%s' % (row['stats'].get('max_in_flight', 0), tasks - bound['modelled'],
+                                                           floor_text(report, tasks - bound['modelled']),
+                                                           busy(report, row)))
     return text
+
+
+def floor_text(report, remaining):
+    """How much of a one-task scenario's time beyond its request schedule is Ansible's own, measured in this run."""
+    floor = (report.get('ansible_floor') or {}).get('tasks_time')
+    if floor is None:
+        return ''
+    return (' Of them, %.2f s is Ansible\'s own floor for one task on this machine (a play of one ansible.builtin.ping '
+            'task takes that, median of %d fresh runs: forking the worker, building and copying the module, starting '
+            'Python and importing Ansible\'s module framework); the other %.2f s are this collection\'s own (building '
+            'its larger payload, compiling and importing its code and requests in the module process, planning, the '
+            'result).' % (floor, len(report['ansible_floor']['runs']), max(0.0, remaining - floor)))
 
 
 def physical_ratio(row):
@@ -120,8 +133,9 @@ def _rerun_target(report, two):
         cause.append('Requests by route: %s (the %d member reads alone were expected).' % (routes(two['stats']), images))
     if not fast:
         cause.append('The reads take %.2f s in the code\'s schedule (%s); the other %.2f s are the module process and '
-                     'Ansible.%s' % (two['bound']['modelled'], two['bound']['formula'],
-                                     two['tasks_time'] - two['bound']['modelled'], busy(report, two)))
+                     'Ansible.%s%s' % (two['bound']['modelled'], two['bound']['formula'],
+                                       two['tasks_time'] - two['bound']['modelled'],
+                                       floor_text(report, two['tasks_time'] - two['bound']['modelled']), busy(report, two)))
     return _target('T4', 'Scenario 2 (unchanged re-run) sends only the %d member reads and takes at most 0.7 s of tasks'
                    % images, '%d requests (%d member reads, %d writes, %d IAM), tasks %.2f s'
                    % (two['stats']['total'], member_reads, two['stats']['writes'], two['iam_requests'], two['tasks_time']),
@@ -279,6 +293,11 @@ def findings(report):
         'after it ends.' % (profile['poll_schedule'], profile['job'], profile['job_observed'], profile['polls_per_job'],
                             one['stats']['job_polls'], one['stats']['job_submissions'], ims),
     ]
+    floor = report.get('ansible_floor')
+    if floor:
+        notes.append('Ansible\'s own floor: a play of one ansible.builtin.ping task takes %.2f s of tasks on this machine '
+                     '(fresh runs: %s s); every one-task scenario above pays it before its first request.'
+                     % (floor['tasks_time'], ', '.join('%.2f' % t for t in floor['runs'])))
     native = rows['3']
     notes.append(
         'ims_image_member, one task per image: %.2f s of the tasks time is the code\'s requests, the other %.2f s '

@@ -458,6 +458,14 @@ class Bench(bench_growth.GrowthScenarios):
                     row['module_processes']))
         return row
 
+    def run_floor(self, runs=3):
+        """Ansible's own floor: the tasks time of a one-task play of ansible.builtin.ping (median of fresh runs)."""
+        times = [self.tasks_time(self.run_playbook('f-ping', bench_plays.ansible_floor(), self.fresh_cache('floor'))['timing'])
+                 for _run in range(runs)]
+        self.log('  F    ansible.builtin.ping, one task: %s s (median %.2f s)'
+                 % (', '.join('%.2f' % t for t in times), median(times)))
+        return {'tasks_time': median(times), 'runs': times}
+
     # ------------------------------------------------------------------ the module's own time
 
     def _timed(self, command, env):
@@ -558,6 +566,7 @@ class Bench(bench_growth.GrowthScenarios):
                  % (self.profile.iam, self.profile.ims, self.profile.job, self.profile.poll_interval,
                     self.profile.read_concurrency, self.profile.batch_size))
         rows = []
+        floor = self.run_floor()
         rows.extend(self.run_share_batch())
         rows.append(self.run_share_batch_by_name())
         rows.append(self.run_share_native())
@@ -570,7 +579,7 @@ class Bench(bench_growth.GrowthScenarios):
         growth = self.run_growth()
         planning = self.run_planning()
         module_time = self.run_module_time()
-        return rows, skipped, growth, planning, module_time
+        return rows, skipped, growth, planning, module_time, floor
 
 
 def run_benchmark(settings, work_dir=None, log=None, previous=None):
@@ -582,7 +591,7 @@ def run_benchmark(settings, work_dir=None, log=None, previous=None):
     work = work_dir or tempfile.mkdtemp(prefix='imscloud-bench-')
     try:
         with Bench(settings, work, log) as bench:
-            rows, skipped, growth, planning, module_time = bench.run_all()
+            rows, skipped, growth, planning, module_time, floor = bench.run_all()
             profile = bench.profile.as_dict()
     finally:
         if own_work:
@@ -592,6 +601,7 @@ def run_benchmark(settings, work_dir=None, log=None, previous=None):
         'generated': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
         'settings': settings.as_dict(), 'profile': profile, 'machine': machine,
         'scenarios': rows, 'skipped': skipped, 'growth': growth, 'planning': planning, 'module_time': module_time,
+        'ansible_floor': floor,
         'previous': bench_report.previous_results(previous) if previous else None,
         'duration': time.monotonic() - started,
     }

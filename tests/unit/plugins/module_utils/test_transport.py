@@ -262,3 +262,40 @@ def test_a_literal_plus_in_a_link_stays_a_plus(mock, tmp_path):
                                    ims_endpoint=endpoint))
     list_images(client, {'limit': 5})
     assert urlsplit(mock.calls[1].request.url).query == 'name=c%2B%2B'
+
+
+# ---------------------------------------------------------------- the environment (proxies, CA bundle, .netrc)
+
+def test_proxy_and_ca_bundle_variables_apply_as_requests_takes_them(mock, tmp_path, monkeypatch):
+    monkeypatch.setenv('https_proxy', 'http://proxy.corp.test:3128')
+    monkeypatch.setenv('no_proxy', urlsplit(TOKENS).hostname)   # IAM directly, IMS through the proxy
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(tmp_path / 'corp-ca.pem'))
+    add_token(mock)
+    mock.add(responses.GET, MEMBERS, json={'members': []})
+    client = IMSClient(make_config(tmp_path, token_cache=False))
+    client.list_members(IMAGE)
+    client.list_members(IMAGE)
+    sent = dict((call.request.url.split('?')[0], call.request.req_kwargs) for call in mock.calls)
+    assert sent[MEMBERS]['proxies'] == {'https': 'http://proxy.corp.test:3128', 'no': urlsplit(TOKENS).hostname}
+    assert sent[TOKENS]['proxies'] == {}
+    assert sent[MEMBERS]['verify'] == sent[TOKENS]['verify'] == str(tmp_path / 'corp-ca.pem')
+
+
+def test_an_explicit_ca_cert_wins_over_the_environment(mock, tmp_path, monkeypatch):
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(tmp_path / 'corp-ca.pem'))
+    add_token(mock)
+    mock.add(responses.GET, MEMBERS, json={'members': []})
+    IMSClient(make_config(tmp_path, token_cache=False, verify=str(tmp_path / 'own.pem'))).list_members(IMAGE)
+    assert [call.request.req_kwargs['verify'] for call in mock.calls] == [str(tmp_path / 'own.pem')] * 2
+
+
+def test_a_netrc_password_never_reaches_the_cloud(mock, tmp_path, monkeypatch):
+    netrc = tmp_path / 'netrc'
+    netrc.write_text('machine %s login alice password netrc-secret\n' % urlsplit(IMS).hostname)
+    netrc.chmod(0o600)
+    monkeypatch.setenv('NETRC', str(netrc))
+    add_token(mock)
+    mock.add(responses.GET, MEMBERS, json={'members': []})
+    IMSClient(make_config(tmp_path, token_cache=False)).list_members(IMAGE)
+    assert 'Authorization' not in mock.calls[-1].request.headers
+    assert mock.calls[-1].request.headers['X-Auth-Token']
