@@ -14,6 +14,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.errors import cle
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import parse_error_body
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import parse_error_response
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import sanitize_url
+from ansible_collections.imscloud.sharing.plugins.module_utils.errors import secret_forms
 
 IMAGE = 'd08afcda-066e-4eb4-97fe-4b0ac0b80443'
 URL = 'https://ims.example.test/v2/images/%s/members' % IMAGE
@@ -175,3 +176,14 @@ def test_every_encoding_of_a_secret_is_scrubbed(secret):
         assert secret not in str(err) and '********' in str(err), echo
         for form in (json.dumps(secret)[1:-1], repr(secret)[1:-1], quote_plus(secret), quote(secret, safe='')):
             assert form not in str(err) and form not in err.details['body'], (echo, form)
+
+
+@pytest.mark.parametrize('secret', ['plain', 'a&b<c>d"e\'f', '&amp;already', '<<>>""\'\'&&', u'p\u00e4ss&w\u00f6rd'])
+def test_the_html_escaped_forms_of_a_secret_are_the_ones_html_escape_makes(secret):
+    import html  # pylint: disable=import-outside-toplevel
+    forms = secret_forms(secret)
+    assert html.escape(secret) in forms and html.escape(secret, quote=False) in forms
+
+
+def test_an_html_entity_in_a_service_message_is_decoded():
+    assert clean_message('Image &quot;x&quot; &amp; its members &lt;br&gt;') == 'Image "x" & its members <br>'
