@@ -32,7 +32,7 @@ API_JOBS = 'jobs'
 API_NATIVE = 'native'
 API_CHOICES = (API_AUTO, API_JOBS, API_NATIVE)
 # Measured against the emulator with realistic latency (docs/guides/native-vs-batch.md, "Concurrency").
-DEFAULT_CONCURRENCY = 16
+DEFAULT_CONCURRENCY = 32
 # One job round (submission, 1-3 s of job, the poll that sees it) lasts about as long as this many waves of native
 # calls (40-80 ms each): auto uses jobs only for plans bigger than JOB_WAVES x concurrency pairs.
 JOB_WAVES = 25

@@ -93,7 +93,7 @@ options:
     type: str
 notes:
   - A repeated run with the same options reports C(changed=false).
-  - The adds and removes of the image are sent concurrently (at most 16 at once). A failing one does not stop the
+  - The adds and removes of the image are sent concurrently (at most 32 at once). A failing one does not stop the
     others; the task fails at the end, naming every failed member (RV(errors)).
   - An add that meets C(409 Conflict) (the member already exists, added by a retry or by another process) is a
     success, as is a removal that meets C(404) (the member is already gone).
