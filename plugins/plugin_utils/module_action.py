@@ -12,6 +12,7 @@ dict's items, not from its repr.
 """
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,6 +53,25 @@ class ArgsWithMaskedRepr(dict):
     __str__ = __repr__
 
 
+class collection_paused:  # pylint: disable=invalid-name  # used as a context manager, like contextlib's
+    """Python's cyclic garbage collector off for the block, back on after it (if it was on).
+
+    Building a module's payload parses every module_utils file it imports into a syntax tree, in a worker process
+    forked from ansible-playbook with its whole heap: every collection those allocations trigger walks that heap
+    (measured on a 2-core machine: 0.35 s of the 0.7 s this collection's payload took to build, and more again to
+    decode a large result). Syntax trees and JSON results hold no reference cycles, so nothing waits for the
+    collector that reference counting does not free at once; cycles made meanwhile are collected after the block.
+    """
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        if self.was_enabled:
+            gc.enable()
+
+
 class ModuleAction(ActionBase):
     """Runs the module of the same name, as ansible.builtin.normal would, with ArgsWithMaskedRepr arguments."""
 
@@ -63,8 +83,9 @@ class ModuleAction(ActionBase):
         del tmp  # no longer has any effect
         wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
         module_args = ArgsWithMaskedRepr(self._task.args)
-        result = merge_hash(result, self._execute_module(module_args=module_args, task_vars=task_vars,
-                                                         wrap_async=wrap_async))
+        with collection_paused():
+            outcome = self._execute_module(module_args=module_args, task_vars=task_vars, wrap_async=wrap_async)
+        result = merge_hash(result, outcome)
         if not wrap_async:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result

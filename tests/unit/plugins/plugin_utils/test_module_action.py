@@ -104,3 +104,34 @@ def test_async_tasks_are_wrapped_and_keep_their_temporary_directory():
     action.run(task_vars={})
     assert action._execute_module.call_args.kwargs['wrap_async'] is True
     action._remove_tmp_path.assert_not_called()
+
+
+@pytest.mark.parametrize('failing', [False, True])
+def test_the_garbage_collector_is_paused_only_while_the_module_is_built_and_run(failing):
+    import gc  # pylint: disable=import-outside-toplevel
+    action = make_action()
+    seen = []
+
+    def execute_module(**_kwargs):
+        seen.append(gc.isenabled())
+        if failing:
+            raise RuntimeError('the connection broke')
+        return {'changed': False}
+    action._execute_module = execute_module
+    assert gc.isenabled()
+    if failing:
+        with pytest.raises(RuntimeError):
+            action.run(task_vars={})
+    else:
+        action.run(task_vars={})
+    assert seen == [False] and gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off():
+    import gc  # pylint: disable=import-outside-toplevel
+    gc.disable()
+    try:
+        make_action().run(task_vars={})
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
