@@ -12,9 +12,11 @@ from __future__ import annotations
 # more (the result is then printed in full anyway, and the trace holds nothing the result may not).
 
 import os
+import re
 import threading
 import time
 from typing import Any, Callable, Iterable, List, Mapping, Optional, Tuple
+from urllib.parse import urlsplit
 
 from ansible.module_utils.parsing.convert_bool import boolean
 
@@ -22,6 +24,27 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.errors import REQ
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import IMSError
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import sanitize_url
 from ansible_collections.imscloud.sharing.plugins.module_utils.errors import scrub
+
+# What each request is called in the counters (client.stats['requests']), the benchmark and the reliability report.
+_ROUTES = (
+    (re.compile(r'/auth/tokens$'), '/v3/auth/tokens'),
+    (re.compile(r'/v2/images$'), '/v2/images'),
+    (re.compile(r'/v2/images/[^/]+$'), '/v2/images/{image_id}'),
+    (re.compile(r'/v2/images/[^/]+/members$'), '/v2/images/{image_id}/members'),
+    (re.compile(r'/v2/images/[^/]+/members/[^/]+$'), '/v2/images/{image_id}/members/{member_id}'),
+    (re.compile(r'/v1/cloudimages/members$'), '/v1/cloudimages/members'),
+    (re.compile(r'/v1/[^/]+/jobs/[^/]+$'), '/v1/{project_id}/jobs/{job_id}'),
+)
+
+
+def route_of(method: str, url: str) -> str:
+    """'METHOD /route/template' of a request, the key of client.stats['requests']."""
+    path = urlsplit(url).path.rstrip('/')
+    for pattern, template in _ROUTES:
+        if pattern.search(path):
+            return '%s %s' % (method.upper(), template)
+    return '%s %s' % (method.upper(), path or '/')
+
 
 TRACE_ENV = 'IMSCLOUD_SHARING_TRACE'
 TRACE_PATH_ENV = 'IMSCLOUD_SHARING_TRACE_PATH'

@@ -44,20 +44,11 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.retry import pars
 from ansible_collections.imscloud.sharing.plugins.module_utils.retry import ThrottleGate
 from ansible_collections.imscloud.sharing.plugins.module_utils.signer import canonical_link
 from ansible_collections.imscloud.sharing.plugins.module_utils.trace import RequestTrace
+from ansible_collections.imscloud.sharing.plugins.module_utils.trace import route_of
 from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 
 BATCH_MEMBERS_PATH = '/v1/cloudimages/members'
 DEFAULT_POOL_SIZE = 16
-_ROUTES = (
-    (re.compile(r'/auth/tokens$'), '/v3/auth/tokens'),
-    (re.compile(r'/v2/images$'), '/v2/images'),
-    (re.compile(r'/v2/images/[^/]+$'), '/v2/images/{image_id}'),
-    (re.compile(r'/v2/images/[^/]+/members$'), '/v2/images/{image_id}/members'),
-    (re.compile(r'/v2/images/[^/]+/members/[^/]+$'), '/v2/images/{image_id}/members/{member_id}'),
-    (re.compile(r'/v1/cloudimages/members$'), '/v1/cloudimages/members'),
-    (re.compile(r'/v1/[^/]+/jobs/[^/]+$'), '/v1/{project_id}/jobs/{job_id}'),
-)
-
 T = TypeVar('T')
 R = TypeVar('R')
 
@@ -68,15 +59,6 @@ def user_agent() -> str:
     if os.environ.get('AWX_HOST') or os.environ.get('TOWER_HOST'):
         agent += ' AWX'
     return agent
-
-
-def route_of(method: str, url: str) -> str:
-    """'METHOD /route/template' of a request, the key of client.stats['requests']."""
-    path = urlsplit(url).path.rstrip('/')
-    for pattern, template in _ROUTES:
-        if pattern.search(path):
-            return '%s %s' % (method.upper(), template)
-    return '%s %s' % (method.upper(), path or '/')
 
 
 def ca_bundle_in_use(verify: Any) -> str:
@@ -154,9 +136,8 @@ class Transport:
         self._gate = ThrottleGate(clock=clock, sleep=sleep)
         self.session = session if session is not None else requests.Session()
         self.session.headers['User-Agent'] = user_agent()
-        # requests reads the proxy and CA-bundle variables (and ~/.netrc) from the environment on every request, a
-        # third of its CPU time per call; they are read once per host instead (_environment_for), and .netrc never
-        # (the collection authenticates with tokens and signatures, never with a .netrc password)
+        # requests reads the proxy and CA-bundle variables (and ~/.netrc) on every call, a third of its CPU time: read
+        # once per host instead (_environment_for), and .netrc never (tokens and signatures are the only credentials)
         self.session.trust_env = False
         self._environment: dict = {}
         self._pool_size = 0

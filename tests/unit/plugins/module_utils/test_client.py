@@ -19,7 +19,7 @@ from ansible_collections.imscloud.sharing.plugins.module_utils.client import IMS
 from ansible_collections.imscloud.sharing.plugins.module_utils.auth import parse_timestamp
 from ansible_collections.imscloud.sharing.plugins.module_utils.auth import select_image_endpoint
 from ansible_collections.imscloud.sharing.plugins.module_utils.auth import strip_version
-from ansible_collections.imscloud.sharing.plugins.module_utils.transport import route_of
+from ansible_collections.imscloud.sharing.plugins.module_utils.trace import route_of
 from ansible_collections.imscloud.sharing.plugins.module_utils.version import COLLECTION_VERSION
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import ConnectionConfig
 from ansible_collections.imscloud.sharing.plugins.module_utils.config import resolve_connection
