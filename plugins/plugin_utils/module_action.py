@@ -13,7 +13,8 @@ dict's items, not from its repr.
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from ansible.module_utils.common.parameters import remove_values
@@ -53,7 +54,8 @@ class ArgsWithMaskedRepr(dict):
     __str__ = __repr__
 
 
-class collection_paused:  # pylint: disable=invalid-name  # used as a context manager, like contextlib's
+@contextmanager
+def collection_paused() -> Iterator[None]:
     """Python's cyclic garbage collector off for the block, back on after it (if it was on).
 
     Building a module's payload parses every module_utils file it imports into a syntax tree, in a worker process
@@ -62,13 +64,12 @@ class collection_paused:  # pylint: disable=invalid-name  # used as a context ma
     decode a large result). Syntax trees and JSON results hold no reference cycles, so nothing waits for the
     collector that reference counting does not free at once; cycles made meanwhile are collected after the block.
     """
-
-    def __enter__(self) -> None:
-        self.was_enabled = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc_info: Any) -> None:
-        if self.was_enabled:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
             gc.enable()
 
 
